@@ -1,0 +1,145 @@
+import { Registry, type RegistryContentType } from 'prom-client';
+import { ENDPOINTS, EVENT_TYPES, endpointOf } from '../../shared/endpoints';
+import { LATENCY_BUCKETS, TTFS_BUCKETS } from '../metrics/buckets';
+import type { LabelledCell } from '../metrics/metricsAggregates';
+import { mergeByLabels } from '../metrics/metricsAggregates';
+import type { CellCounters } from '../metrics/rollupCell';
+
+type Labels = Record<string, string>;
+interface Sample {
+  labels: Labels;
+  value: number;
+  metricName?: string;
+}
+
+/**
+ * A read-only metric for prom-client's registry: the values come from our aggregates instead of
+ * from inc()/observe() calls, so the exposition (names, escaping, HELP/TYPE, OpenMetrics) is
+ * prom-client's while the numbers are the database's.
+ */
+interface CollectedMetric {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  aggregator: 'sum';
+  get(): { name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' };
+}
+
+function metric(name: string, help: string, type: CollectedMetric['type'], values: Sample[]): CollectedMetric {
+  const self: CollectedMetric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: () => ({ name: self.name, help, type, values, aggregator: 'sum' }),
+  };
+  return self;
+}
+
+function sumBy(cells: readonly LabelledCell[], key: (cell: LabelledCell) => string | undefined): Map<string, CellCounters[]> {
+  const out = new Map<string, CellCounters[]>();
+  for (const cell of cells) {
+    const k = key(cell);
+    if (k === undefined) continue;
+    const list = out.get(k) ?? [];
+    list.push(cell.cell.counters);
+    out.set(k, list);
+  }
+  return out;
+}
+
+const total = (list: readonly CellCounters[] | undefined, pick: (c: CellCounters) => number): number =>
+  (list ?? []).reduce((acc, c) => acc + pick(c), 0);
+
+function histogramSamples(
+  name: string,
+  bounds: readonly number[],
+  cells: readonly LabelledCell[],
+  counts: (c: CellCounters) => readonly number[],
+  count: (c: CellCounters) => number,
+  sum: (c: CellCounters) => number,
+): Sample[] {
+  const values: Sample[] = [];
+  for (const { eventType, modelId, cell } of cells) {
+    const c = cell.counters;
+    if (count(c) === 0) continue;
+    const labels = { event_type: eventType, model: modelId };
+    let cumulative = 0;
+    const perBucket = counts(c);
+    bounds.forEach((bound, i) => {
+      cumulative += perBucket[i] ?? 0;
+      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: String(bound) }, value: cumulative });
+    });
+    values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: count(c) });
+    values.push({ metricName: `${name}_sum`, labels, value: sum(c) });
+    values.push({ metricName: `${name}_count`, labels, value: count(c) });
+  }
+  return values;
+}
+
+export interface PrometheusOptions {
+  openMetrics?: boolean;
+}
+
+export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+export const OPENMETRICS_CONTENT_TYPE = Registry.OPENMETRICS_CONTENT_TYPE;
+
+/**
+ * Renders all-time aggregates as Prometheus text 0.0.4 (or OpenMetrics 1.0). The first four
+ * families are the seed's, with its names, labels and HELP texts; counters for the four
+ * endpoints are always present (zero before the first request) so rate() works from the start.
+ */
+export async function renderPrometheus(cells: readonly LabelledCell[], options: PrometheusOptions = {}): Promise<string> {
+  const perLabels = mergeByLabels(cells);
+  const byEndpoint = sumBy(perLabels, (c) => endpointOf(c.eventType));
+  const byEventType = sumBy(perLabels, (c) => c.eventType);
+  const eventTypes = [...new Set<string>([...EVENT_TYPES, ...byEventType.keys()])];
+
+  const registry = new Registry<RegistryContentType>();
+  registry.setContentType(options.openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
+  const families: CollectedMetric[] = [
+    metric(
+      'diffusion_llm_requests_total',
+      'Total number of requests',
+      'counter',
+      ENDPOINTS.map((endpoint) => ({ labels: { endpoint }, value: total(byEndpoint.get(endpoint), (c) => c.requests) })),
+    ),
+    metric(
+      'diffusion_llm_errors_total',
+      'Total number of errors',
+      'counter',
+      ENDPOINTS.map((endpoint) => ({ labels: { endpoint }, value: total(byEndpoint.get(endpoint), (c) => c.errors) })),
+    ),
+    metric(
+      'diffusion_llm_latency_seconds',
+      'Average latency in seconds',
+      'gauge',
+      eventTypes
+        .filter((eventType) => total(byEventType.get(eventType), (c) => c.requests) > 0)
+        .map((eventType) => {
+          const list = byEventType.get(eventType);
+          return { labels: { event_type: eventType }, value: total(list, (c) => c.durationSum) / total(list, (c) => c.requests) };
+        }),
+    ),
+    metric(
+      'diffusion_llm_tokens_total',
+      'Total tokens generated',
+      'counter',
+      eventTypes.map((eventType) => ({ labels: { event_type: eventType }, value: total(byEventType.get(eventType), (c) => c.tokens) })),
+    ),
+    metric(
+      'diffusion_llm_request_duration_seconds',
+      'Request latency in seconds (whole stream for stream routes)',
+      'histogram',
+      histogramSamples('diffusion_llm_request_duration_seconds', LATENCY_BUCKETS, perLabels, (c) => c.latencyBuckets, (c) => c.requests, (c) => c.durationSum),
+    ),
+    metric(
+      'diffusion_llm_time_to_first_step_seconds',
+      'Time from request start to the first denoising step or text in seconds',
+      'histogram',
+      histogramSamples('diffusion_llm_time_to_first_step_seconds', TTFS_BUCKETS, perLabels, (c) => c.ttfsBuckets, (c) => c.ttfsCount, (c) => c.ttfsSum),
+    ),
+  ];
+  for (const family of families) registry.registerMetric(family as never);
+  return registry.metrics();
+}

@@ -1,0 +1,259 @@
+import type { EventMetadata, PerformanceEvent } from '../../shared/events';
+import type { MetricsSummary } from '../../shared/summary';
+import { ALL_TIME_BUCKET, MetricsDatabase, type EventQuery, type EventRow, type OpenOptions, type StoredEventRow } from '../store/metricsDatabase';
+import { sampleFromRow } from './eventSample';
+import { MetricsAggregates, mergeByLabels, minuteOf, type LabelledCell } from './metricsAggregates';
+import { buildRequestEvent, type RequestOutcome } from './requestEvent';
+import { RollupCell } from './rollupCell';
+import { buildSummary } from './summary';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface MetricsStoreOptions extends OpenOptions {
+  path: string;
+  /** Upper bound on how long a recorded event waits before it is written. */
+  flushIntervalMs?: number;
+  /** A batch this large is written at once, without waiting for the interval. */
+  maxBatch?: number;
+  /** Minutes of per-minute aggregates kept in memory for windowed summaries. */
+  retentionMinutes?: number;
+  /** Unix seconds; injectable for tests. */
+  clock?: () => number;
+  log?: Logger;
+}
+
+export type EventListener = (events: readonly PerformanceEvent[]) => void;
+
+export function decodeEvent(row: StoredEventRow): PerformanceEvent {
+  let metadata: PerformanceEvent['metadata'] = {};
+  if (row.metadata) {
+    try {
+      const parsed: unknown = JSON.parse(row.metadata);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) metadata = parsed as PerformanceEvent['metadata'];
+    } catch {
+      metadata = { raw: row.metadata };
+    }
+  }
+  return {
+    id: row.id,
+    model_id: row.model_id,
+    user_id: row.user_id,
+    event_type: row.event_type,
+    duration: row.duration,
+    timestamp: row.timestamp,
+    metadata,
+  };
+}
+
+/**
+ * The metrics core: records finished requests, keeps the aggregates, writes both to SQLite in
+ * batches off the request path, and answers summaries and export inputs from memory.
+ */
+export class MetricsStore {
+  readonly db: MetricsDatabase;
+  private readonly aggregates: MetricsAggregates;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+  private readonly flushIntervalMs: number;
+  private readonly maxBatch: number;
+  private pending: EventRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private failures = 0;
+  private closed = false;
+  private readonly listeners = new Set<EventListener>();
+
+  private constructor(db: MetricsDatabase, options: MetricsStoreOptions) {
+    this.db = db;
+    this.clock = options.clock ?? (() => Date.now() / 1000);
+    this.log = options.log ?? silentLogger;
+    this.flushIntervalMs = options.flushIntervalMs ?? 50;
+    this.maxBatch = options.maxBatch ?? 5000;
+    this.aggregates = new MetricsAggregates(options.retentionMinutes);
+  }
+
+  /** Opens (creating or migrating) the database and loads the aggregates. Throws on an unusable file. */
+  static open(options: MetricsStoreOptions): MetricsStore {
+    const db = new MetricsDatabase(options.path, options);
+    try {
+      const store = new MetricsStore(db, options);
+      store.foldUnrolledEvents();
+      store.aggregates.load(db.allTimeRollups());
+      const now = store.clock();
+      store.aggregates.load(db.rollupsBetween(store.aggregates.oldestRetainedMinute(now), Number.MAX_SAFE_INTEGER));
+      return store;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Folds events that are in the table but not yet in the rollups (a seed-shaped database written
+   * by another program, or rows another program appended while we were not running).
+   */
+  private foldUnrolledEvents(): void {
+    const from = this.db.watermark();
+    const to = this.db.maxEventId();
+    if (to <= from) return;
+    const started = Date.now();
+    this.log.info(`folding ${to - from} stored events into the aggregates`);
+    const delta = new MetricsAggregates(Number.POSITIVE_INFINITY);
+    let lastId = from;
+    for (const row of this.db.eventsAfter(from)) {
+      delta.add(sampleFromRow(row));
+      lastId = row.id;
+    }
+    const rows = delta.dirtyRows().map((row) => {
+      const stored = this.db.rollup(row.bucket, row.event_type, row.model_id);
+      if (!stored) return row;
+      const cell = RollupCell.fromRow(stored);
+      cell.merge(RollupCell.fromRow(row));
+      return { ...row, ...cell.toRow() };
+    });
+    this.db.writeRollups(rows, lastId);
+    this.log.info(`folded events up to id ${lastId} in ${Date.now() - started} ms`);
+  }
+
+  /**
+   * Records a finished request: counted in memory at once, written within `flushIntervalMs`.
+   * Never touches the disk itself.
+   */
+  record(outcome: RequestOutcome): EventMetadata {
+    const { row, sample, metadata } = buildRequestEvent(outcome);
+    this.enqueue(row, sample);
+    return metadata;
+  }
+
+  /** Records an already-built row (benchmarks and imports). */
+  recordRow(row: EventRow): void {
+    this.enqueue(row, sampleFromRow(row));
+  }
+
+  private enqueue(row: EventRow, sample: ReturnType<typeof sampleFromRow>): void {
+    if (this.closed) throw new Error('metrics store is closed');
+    this.aggregates.add(sample);
+    this.pending.push(row);
+    if (this.pending.length >= this.maxBatch) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.flush();
+      });
+    } else {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, this.flushIntervalMs);
+    }
+  }
+
+  /** Number of recorded events not yet written. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Writes every pending event and changed aggregate in one transaction. On failure nothing is
+   * dropped: the batch stays queued and is retried with back-off.
+   */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    let lastId: number;
+    try {
+      lastId = this.db.writeBatch(batch, () => this.aggregates.dirtyRows());
+    } catch (error) {
+      this.failures += 1;
+      const delay = Math.min(5000, this.flushIntervalMs * 2 ** this.failures);
+      this.log.error(`writing ${batch.length} events failed (${(error as Error).message}); retrying in ${delay} ms`);
+      if (!this.closed) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.flush();
+        }, delay);
+      }
+      return;
+    }
+    this.failures = 0;
+    this.pending = [];
+    this.aggregates.markClean();
+    this.aggregates.prune(this.clock());
+    if (this.listeners.size > 0) {
+      const firstId = lastId - batch.length + 1;
+      const events = batch.map((row, i) => decodeEvent({ ...row, id: firstId + i }));
+      for (const listener of this.listeners) listener(events);
+    }
+  }
+
+  /** Calls `listener` with each batch of events once they are in the database. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Aggregate cells for a window (seconds back from now) or for all time. Windows within the
+   * in-memory retention are answered from memory; longer ones also read minute rollups.
+   */
+  cells(windowSeconds?: number): LabelledCell[] {
+    if (windowSeconds === undefined) return this.aggregates.allTimeCells();
+    const now = this.clock();
+    const fromMinute = minuteOf(now - windowSeconds);
+    const oldest = this.aggregates.oldestRetainedMinute(now);
+    const parts: LabelledCell[] = this.aggregates.minuteCells(Math.max(fromMinute, oldest));
+    if (fromMinute < oldest) {
+      this.flush();
+      for (const row of this.db.rollupsBetween(fromMinute, oldest - 1)) {
+        if (row.bucket === ALL_TIME_BUCKET) continue;
+        parts.push({ eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
+      }
+    }
+    return mergeByLabels(parts);
+  }
+
+  /** Per-minute cells from `fromMinute` on, in memory only (the dashboard's time series). */
+  minuteCells(fromMinute: number): Array<LabelledCell & { minute: number }> {
+    return this.aggregates.minuteCells(fromMinute);
+  }
+
+  summary(options: { windowSeconds?: number; recentLimit?: number } = {}): MetricsSummary {
+    return buildSummary({
+      cells: this.cells(options.windowSeconds),
+      recentEvents: this.events({ limit: options.recentLimit ?? 20 }),
+      windowSeconds: options.windowSeconds ?? null,
+      now: this.clock(),
+    });
+  }
+
+  /** Stored events, newest first. Flushes first so a request that just ended is listed. */
+  events(query: EventQuery): PerformanceEvent[] {
+    this.flush();
+    return this.db.queryEvents(query).map(decodeEvent);
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  /** Flushes every pending event and closes the file. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.pending.length > 0) this.log.error(`${this.pending.length} events could not be written before closing`);
+    this.db.close();
+  }
+}

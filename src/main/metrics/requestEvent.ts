@@ -1,0 +1,111 @@
+import { eventTypeOf, type Endpoint } from '../../shared/endpoints';
+import type { ErrorType } from '../../shared/errors';
+import type { EventMetadata } from '../../shared/events';
+import type { EventRow } from '../store/metricsDatabase';
+import type { EventSample } from './eventSample';
+
+/** Everything the server knows about a finished request to one of the four diffusion routes. */
+export interface RequestOutcome {
+  endpoint: Endpoint;
+  modelId: string;
+  userId: string;
+  /** Unix seconds at request start. */
+  startedAt: number;
+  /** Wall seconds from request start to the end of the response (for streams: the whole stream). */
+  duration: number;
+  requestId: string;
+  status: number;
+  /** `undefined` on success. */
+  errorType?: ErrorType;
+  params: {
+    max_new_tokens?: number | null;
+    temperature?: number | null;
+    top_p?: number | null;
+    alg?: string | null;
+  };
+  /** The generated text, used only to estimate the token count; never stored. */
+  outputText?: string;
+  /** A token count the backend reported; preferred over the estimate. */
+  reportedTokenCount?: number;
+  generationTime?: number | null;
+  steps?: number | null;
+  timeToFirstStep?: number | null;
+  backend?: string | null;
+}
+
+/** Python's `len()` counts code points, not UTF-16 units; the seed's estimate is defined on it. */
+function codePointLength(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i += 1;
+    }
+    length += 1;
+  }
+  return length;
+}
+
+/** The seed's estimate: `max(1, len(text) // 4)`. */
+export function estimateTokenCount(text: string): number {
+  return Math.max(1, Math.floor(codePointLength(text) / 4));
+}
+
+/**
+ * Turns a finished request into the stored row and the sample the aggregates count. A failed
+ * request that produced no text counts zero tokens instead of the estimate's floor of one.
+ */
+export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sample: EventSample; metadata: EventMetadata } {
+  const success = outcome.errorType === undefined;
+  const reported =
+    outcome.reportedTokenCount !== undefined && Number.isFinite(outcome.reportedTokenCount) && outcome.reportedTokenCount >= 0
+      ? Math.trunc(outcome.reportedTokenCount)
+      : undefined;
+  let tokenCount: number;
+  if (reported !== undefined) tokenCount = reported;
+  else if (outcome.outputText !== undefined && (success || outcome.outputText.length > 0)) tokenCount = estimateTokenCount(outcome.outputText);
+  else tokenCount = 0;
+
+  const metadata: EventMetadata = {
+    token_count: tokenCount,
+    max_new_tokens: outcome.params.max_new_tokens ?? null,
+    temperature: outcome.params.temperature ?? null,
+    top_p: outcome.params.top_p ?? null,
+    alg: outcome.params.alg ?? null,
+    generation_time: outcome.generationTime ?? null,
+    success,
+    error_type: outcome.errorType ?? null,
+    status: outcome.status,
+    steps: outcome.steps ?? null,
+    time_to_first_step: outcome.timeToFirstStep ?? null,
+    backend: outcome.backend ?? null,
+    request_id: outcome.requestId,
+    token_count_source: reported !== undefined ? 'backend' : 'estimate',
+  };
+  const eventType = eventTypeOf(outcome.endpoint);
+  const duration = Math.max(0, outcome.duration);
+  return {
+    row: {
+      model_id: outcome.modelId,
+      user_id: outcome.userId,
+      event_type: eventType,
+      duration,
+      timestamp: outcome.startedAt,
+      metadata: JSON.stringify(metadata),
+    },
+    sample: {
+      eventType,
+      modelId: outcome.modelId,
+      duration,
+      timestamp: outcome.startedAt,
+      success,
+      errorType: metadata.error_type,
+      tokens: tokenCount,
+      generationTime: metadata.generation_time,
+      steps: metadata.steps,
+      timeToFirstStep: metadata.time_to_first_step,
+    },
+    metadata,
+  };
+}

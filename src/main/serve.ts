@@ -1,0 +1,54 @@
+import { ConfigError, USAGE, resolveConfig } from './config';
+import { StartupError, startCore } from './core';
+import type { Logger } from './metrics/metricsStore';
+
+/** Headless entry: `npm run serve -- [options]`. The same core as the desktop app, without Electron. */
+const log: Logger = {
+  info: (message) => process.stderr.write(`diffusion-monitor: ${message}\n`),
+  warn: (message) => process.stderr.write(`diffusion-monitor: warning: ${message}\n`),
+  error: (message) => process.stderr.write(`diffusion-monitor: error: ${message}\n`),
+};
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`diffusion-monitor: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = resolveConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() });
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+  if (config.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let core;
+  try {
+    core = await startCore(config, { log });
+  } catch (error) {
+    if (error instanceof StartupError) fail(error.message, 1);
+    throw error;
+  }
+  process.stdout.write(`Diffusion Monitor listening on ${core.server.url} (metrics database: ${config.dbPath})\n`);
+  let signalled = false;
+  const shutdown = (signal: string): void => {
+    if (signalled) {
+      log.warn(`second ${signal}: exiting without waiting`);
+      process.exit(130);
+    }
+    signalled = true;
+    log.info(`${signal}: flushing metrics and closing`);
+    core
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => fail(`shutdown failed: ${(error as Error).message}`, 1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => fail(`unexpected failure: ${(error as Error).stack ?? String(error)}`, 1));

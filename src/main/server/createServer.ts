@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { DiffusionError, type ErrorBody } from '../../shared/errors';
+import { parseWindow } from '../../shared/timeWindow';
+import type { DiffusionBackend } from '../backend/diffusionBackend';
+import type { AppConfig } from '../config';
+import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
+import { createHostCheck, createTokenCheck } from './hostGuard';
+
+export const BODY_LIMIT = 1024 * 1024;
+export const VERSION = '0.1.0';
+
+export interface ServerDeps {
+  config: Pick<AppConfig, 'host' | 'port' | 'token' | 'allowedHosts' | 'backendKind' | 'backendUrl'>;
+  store: MetricsStore;
+  backend?: DiffusionBackend | null;
+  log: Logger;
+  /** Extra routes (the diffusion routes, the renderer) registered on the same instance. */
+  plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Sends an error in the one body shape of the taxonomy. */
+export function sendError(reply: FastifyReply, error: DiffusionError): FastifyReply {
+  const body: ErrorBody = error.toBody(String(reply.request.id));
+  return reply.code(error.status).type('application/json; charset=utf-8').send(body);
+}
+
+function toDiffusionError(error: FastifyError): DiffusionError {
+  if (error instanceof DiffusionError) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new DiffusionError('validation', `request body is larger than ${BODY_LIMIT} bytes`, { status: 413 });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new DiffusionError('validation', 'unsupported content type; send application/json', { status: 415 });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new DiffusionError('validation', `request body is not valid JSON: ${error.message}`);
+    default:
+      if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+        return new DiffusionError('validation', error.message, { status: error.statusCode });
+      }
+      return new DiffusionError('internal', 'internal error; see the server log', { cause: error });
+  }
+}
+
+function windowParam(query: unknown): number | undefined {
+  const raw = (query as { window?: unknown }).window;
+  if (raw === undefined) return undefined;
+  try {
+    return parseWindow(String(raw));
+  } catch (error) {
+    throw new DiffusionError('validation', (error as Error).message, { details: { field: 'window' } });
+  }
+}
+
+/** Builds the embedded HTTP server with the metrics and health routes, and starts listening. */
+export async function createServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, store, log } = deps;
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    genReqId: () => randomUUID(),
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  const hostAllowed = createHostCheck(config);
+  const tokenValid = createTokenCheck(config.token);
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    void reply.header('X-Request-Id', request.id);
+    if (!hostAllowed(request.headers.host)) {
+      return sendError(
+        reply,
+        new DiffusionError('validation', `Host ${JSON.stringify(request.headers.host ?? '')} is not a local name; allow it with --allowed-hosts`, { status: 421 }),
+      );
+    }
+    if (!tokenValid(request.headers.authorization)) {
+      void reply.header('WWW-Authenticate', 'Bearer');
+      return sendError(reply, new DiffusionError('validation', 'missing or wrong bearer token', { status: 401 }));
+    }
+    return undefined;
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const mapped = toDiffusionError(error);
+    if (mapped.type === 'internal') log.error(`${request.method} ${request.url}: ${error.stack ?? error.message}`);
+    return sendError(reply, mapped);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new DiffusionError('validation', `no route ${request.method} ${request.url.split('?')[0]}`, { status: 404 })),
+  );
+
+  app.get('/api/diffusion/metrics', async (request) => {
+    const windowSeconds = windowParam(request.query);
+    const recentRaw = (request.query as { recent?: string }).recent;
+    const recentLimit = recentRaw === undefined ? 20 : Number(recentRaw);
+    if (!Number.isInteger(recentLimit) || recentLimit < 0 || recentLimit > 1000) {
+      throw new DiffusionError('validation', 'recent must be an integer from 0 to 1000', { details: { field: 'recent' } });
+    }
+    return store.summary({ ...(windowSeconds === undefined ? {} : { windowSeconds }), recentLimit });
+  });
+
+  const sendExport = async (request: FastifyRequest, reply: FastifyReply, format: ExportFormat): Promise<FastifyReply> => {
+    const windowSeconds = windowParam(request.query);
+    const rendered = await renderExport(store, format, {
+      ...(windowSeconds === undefined ? {} : { windowSeconds }),
+      openMetrics: format === 'prometheus' && prefersOpenMetrics(request.headers.accept),
+    });
+    return reply.type(rendered.contentType).send(rendered.body);
+  };
+
+  app.get('/api/diffusion/metrics/export', async (request, reply) => {
+    const format = (request.query as { format?: string }).format ?? 'json';
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+      throw new DiffusionError('validation', `unknown format ${JSON.stringify(format)}; valid formats: ${EXPORT_FORMATS.join(', ')}`, {
+        details: { field: 'format', valid: EXPORT_FORMATS },
+      });
+    }
+    return sendExport(request, reply, format as ExportFormat);
+  });
+
+  // The conventional scrape path.
+  app.get('/metrics', async (request, reply) => sendExport(request, reply, 'prometheus'));
+
+  app.get('/api/diffusion/health', async () => {
+    const backend = deps.backend
+      ? await deps.backend.health()
+      : { configured: false, kind: config.backendKind, url: config.backendUrl, reachable: null, models: [], last_error: null, checked_at: null };
+    return {
+      status: 'ok',
+      version: VERSION,
+      uptime_seconds: process.uptime(),
+      store: { path: store.db.path, pending_events: store.pendingCount, ok: true },
+      backend,
+    };
+  });
+
+  for (const plugin of deps.plugins ?? []) await plugin(app);
+
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    app,
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,187 @@
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import { migrate } from './migrations';
+
+/** A row of `performance_events` as written: metadata already serialised. */
+export interface EventRow {
+  model_id: string;
+  user_id: string;
+  event_type: string;
+  duration: number;
+  timestamp: number;
+  metadata: string;
+}
+
+export interface StoredEventRow extends EventRow {
+  id: number;
+}
+
+/** A persisted aggregate row of `metric_rollups`; `bucket` is the minute number, or ALL_TIME_BUCKET. */
+export interface RollupRow {
+  bucket: number;
+  event_type: string;
+  model_id: string;
+  data: string;
+  latency_sketch: Buffer;
+  ttfs_sketch: Buffer;
+}
+
+export const ALL_TIME_BUCKET = -1;
+
+export interface EventQuery {
+  limit: number;
+  /** Only events with an id below this one (keyset pagination, newest first). */
+  beforeId?: number;
+  eventType?: string;
+  modelId?: string;
+  outcome?: 'success' | 'error';
+}
+
+export interface OpenOptions {
+  /** Path to a better-sqlite3 native binding built for another ABI (the Electron app uses this). */
+  nativeBinding?: string;
+  readonly?: boolean;
+}
+
+/**
+ * The SQLite metrics file: the seed's `performance_events` table plus our rollups. Owns its
+ * migrations and prepared statements; knows nothing about HTTP or Electron.
+ */
+export class MetricsDatabase {
+  readonly path: string;
+  private readonly db: SqliteDatabase;
+  private readonly insertEvent: Statement<[EventRow]>;
+  private readonly upsertRollup: Statement<[RollupRow]>;
+  private readonly setWatermark: Statement<[number]>;
+
+  constructor(path: string, options: OpenOptions = {}) {
+    this.path = path;
+    this.db = new Database(path, {
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      fileMustExist: false,
+    });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode never corrupts the file on a crash; it may lose the last commits on power loss only.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      migrate(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.insertEvent = this.db.prepare(
+      `INSERT INTO performance_events (model_id, user_id, event_type, duration, timestamp, metadata)
+       VALUES (@model_id, @user_id, @event_type, @duration, @timestamp, @metadata)`,
+    );
+    this.upsertRollup = this.db.prepare(
+      `INSERT INTO metric_rollups (bucket, event_type, model_id, data, latency_sketch, ttfs_sketch)
+       VALUES (@bucket, @event_type, @model_id, @data, @latency_sketch, @ttfs_sketch)
+       ON CONFLICT (bucket, event_type, model_id) DO UPDATE SET
+         data = excluded.data, latency_sketch = excluded.latency_sketch, ttfs_sketch = excluded.ttfs_sketch`,
+    );
+    this.setWatermark = this.db.prepare('UPDATE rollup_watermark SET last_event_id = ? WHERE id = 1');
+  }
+
+  /**
+   * Writes a batch of events and the rollups they changed in one transaction, so the events and
+   * the aggregates never disagree, even after a crash. Returns the id of the last event written.
+   */
+  writeBatch(events: readonly EventRow[], rollups: () => readonly RollupRow[]): number {
+    return this.db.transaction(() => {
+      let lastId = 0;
+      for (const event of events) {
+        lastId = Number(this.insertEvent.run(event).lastInsertRowid);
+      }
+      for (const rollup of rollups()) this.upsertRollup.run(rollup);
+      if (lastId > 0) this.setWatermark.run(lastId);
+      return lastId;
+    })();
+  }
+
+  /** Writes rollups and the watermark (used when folding in events found at start-up). */
+  writeRollups(rollups: readonly RollupRow[], watermark: number): void {
+    this.db.transaction(() => {
+      for (const rollup of rollups) this.upsertRollup.run(rollup);
+      this.setWatermark.run(watermark);
+    })();
+  }
+
+  watermark(): number {
+    const row = this.db.prepare('SELECT last_event_id FROM rollup_watermark WHERE id = 1').get() as
+      | { last_event_id: number }
+      | undefined;
+    return row?.last_event_id ?? 0;
+  }
+
+  maxEventId(): number {
+    const row = this.db.prepare('SELECT max(id) AS id FROM performance_events').get() as { id: number | null };
+    return row.id ?? 0;
+  }
+
+  /** Events after `afterId` in id order, streamed (for folding them into the rollups). */
+  eventsAfter(afterId: number): IterableIterator<StoredEventRow> {
+    return this.db
+      .prepare('SELECT id, model_id, user_id, event_type, duration, timestamp, metadata FROM performance_events WHERE id > ? ORDER BY id')
+      .iterate(afterId) as IterableIterator<StoredEventRow>;
+  }
+
+  /** Minute rollup rows with `fromMinute <= bucket <= toMinute`. */
+  rollupsBetween(fromMinute: number, toMinute: number): RollupRow[] {
+    return this.db
+      .prepare('SELECT bucket, event_type, model_id, data, latency_sketch, ttfs_sketch FROM metric_rollups WHERE bucket >= ? AND bucket <= ?')
+      .all(Math.max(0, fromMinute), toMinute) as RollupRow[];
+  }
+
+  rollup(bucket: number, eventType: string, modelId: string): RollupRow | undefined {
+    return this.db
+      .prepare('SELECT bucket, event_type, model_id, data, latency_sketch, ttfs_sketch FROM metric_rollups WHERE bucket = ? AND event_type = ? AND model_id = ?')
+      .get(bucket, eventType, modelId) as RollupRow | undefined;
+  }
+
+  allTimeRollups(): RollupRow[] {
+    return this.db
+      .prepare('SELECT bucket, event_type, model_id, data, latency_sketch, ttfs_sketch FROM metric_rollups WHERE bucket = ?')
+      .all(ALL_TIME_BUCKET) as RollupRow[];
+  }
+
+  /** Newest first, filtered; uses the id-ordered indexes so a page costs the same at any table size. */
+  queryEvents(query: EventQuery): StoredEventRow[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: query.limit };
+    if (query.beforeId !== undefined) {
+      where.push('id < @beforeId');
+      params.beforeId = query.beforeId;
+    }
+    if (query.eventType !== undefined) {
+      where.push('event_type = @eventType');
+      params.eventType = query.eventType;
+    }
+    if (query.modelId !== undefined) {
+      where.push('model_id = @modelId');
+      params.modelId = query.modelId;
+    }
+    if (query.outcome !== undefined) {
+      const failed = "(json_extract(metadata, '$.success') IN (0, 'false') OR json_extract(metadata, '$.error_type') IS NOT NULL)";
+      where.push(query.outcome === 'error' ? failed : `NOT ${failed}`);
+    }
+    const sql =
+      'SELECT id, model_id, user_id, event_type, duration, timestamp, metadata FROM performance_events' +
+      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+      ' ORDER BY id DESC LIMIT @limit';
+    return this.db.prepare(sql).all(params) as StoredEventRow[];
+  }
+
+  countEvents(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM performance_events').get() as { n: number }).n;
+  }
+
+  /** Runs a read-only statement (tests and benchmarks inspect the file through this). */
+  raw(): SqliteDatabase {
+    return this.db;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,37 @@
+import type { ErrorType } from './errors';
+
+/** How `token_count` was obtained: the seed's `max(1, len(text) // 4)` or a count the backend reported. */
+export type TokenCountSource = 'estimate' | 'backend';
+
+/**
+ * The JSON stored in `performance_events.metadata`. The first six fields are the seed's;
+ * the rest are ours. Prompts and outputs are never stored.
+ */
+export interface EventMetadata {
+  token_count: number;
+  max_new_tokens: number | null;
+  temperature: number | null;
+  top_p: number | null;
+  alg: string | null;
+  generation_time: number | null;
+  success: boolean;
+  error_type: ErrorType | null;
+  status: number;
+  steps: number | null;
+  time_to_first_step: number | null;
+  backend: string | null;
+  request_id: string;
+  token_count_source: TokenCountSource;
+}
+
+/** One row of `performance_events`, metadata decoded. */
+export interface PerformanceEvent {
+  id: number;
+  model_id: string;
+  user_id: string;
+  event_type: string;
+  duration: number;
+  timestamp: number;
+  /** Decoded metadata; `null` when the row holds none, a raw object for rows written by other programs. */
+  metadata: Partial<EventMetadata> & Record<string, unknown>;
+}
