@@ -19,6 +19,11 @@ export interface CellCounters {
   stepsCount: number;
   ttfsCount: number;
   ttfsSum: number;
+  /** Extremes, to clamp sketch quantiles into the observed range (null while empty). */
+  durationMin: number | null;
+  durationMax: number | null;
+  ttfsMin: number | null;
+  ttfsMax: number | null;
   errorsByType: Record<string, number>;
   /** Non-cumulative counts per bucket of LATENCY_BUCKETS, the last entry for +Inf. */
   latencyBuckets: number[];
@@ -38,11 +43,18 @@ function emptyCounters(): CellCounters {
     stepsCount: 0,
     ttfsCount: 0,
     ttfsSum: 0,
+    durationMin: null,
+    durationMax: null,
+    ttfsMin: null,
+    ttfsMax: null,
     errorsByType: {},
     latencyBuckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0),
     ttfsBuckets: new Array<number>(TTFS_BUCKETS.length + 1).fill(0),
   };
 }
+
+const lower = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+const upper = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
 function addArrays(into: number[], from: readonly number[]): void {
   for (let i = 0; i < into.length; i += 1) into[i] = (into[i] ?? 0) + (from[i] ?? 0);
@@ -67,6 +79,8 @@ export class RollupCell {
     const c = this.counters;
     c.requests += 1;
     c.durationSum += sample.duration;
+    c.durationMin = lower(c.durationMin, sample.duration);
+    c.durationMax = upper(c.durationMax, sample.duration);
     c.tokens += sample.tokens;
     if (sample.success) {
       c.okTokens += sample.tokens;
@@ -87,6 +101,8 @@ export class RollupCell {
     if (sample.timeToFirstStep !== null && sample.timeToFirstStep >= 0) {
       c.ttfsCount += 1;
       c.ttfsSum += sample.timeToFirstStep;
+      c.ttfsMin = lower(c.ttfsMin, sample.timeToFirstStep);
+      c.ttfsMax = upper(c.ttfsMax, sample.timeToFirstStep);
       const ttfsSlot = bucketIndex(TTFS_BUCKETS, sample.timeToFirstStep);
       c.ttfsBuckets[ttfsSlot] = (c.ttfsBuckets[ttfsSlot] ?? 0) + 1;
       this.ttfs.accept(sample.timeToFirstStep);
@@ -107,6 +123,10 @@ export class RollupCell {
     c.stepsCount += o.stepsCount;
     c.ttfsCount += o.ttfsCount;
     c.ttfsSum += o.ttfsSum;
+    c.durationMin = lower(c.durationMin, o.durationMin);
+    c.durationMax = upper(c.durationMax, o.durationMax);
+    c.ttfsMin = lower(c.ttfsMin, o.ttfsMin);
+    c.ttfsMax = upper(c.ttfsMax, o.ttfsMax);
     for (const [type, count] of Object.entries(o.errorsByType)) {
       c.errorsByType[type] = (c.errorsByType[type] ?? 0) + count;
     }

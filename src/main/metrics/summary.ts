@@ -5,18 +5,20 @@ import type { LabelledCell } from './metricsAggregates';
 import { RollupCell } from './rollupCell';
 import type { DDSketch } from '@datadog/sketches-js';
 
-function quantile(sketch: DDSketch, q: number): number {
+/** A sketch quantile, clamped into the observed range (so ten 2.0 s requests have p50 = 2.0). */
+function quantile(sketch: DDSketch, q: number, min: number | null, max: number | null): number {
   const value = sketch.count > 0 ? sketch.getValueAtQuantile(q) : 0;
-  return Number.isFinite(value) ? value : 0;
+  if (!Number.isFinite(value)) return 0;
+  return Math.min(max ?? value, Math.max(min ?? value, value));
 }
 
-function distribution(count: number, sum: number, sketch: DDSketch): Distribution {
+function distribution(count: number, sum: number, sketch: DDSketch, min: number | null, max: number | null): Distribution {
   return {
     count,
     average: count === 0 ? 0 : sum / count,
-    p50: quantile(sketch, 0.5),
-    p95: quantile(sketch, 0.95),
-    p99: quantile(sketch, 0.99),
+    p50: quantile(sketch, 0.5, min, max),
+    p95: quantile(sketch, 0.95, min, max),
+    p99: quantile(sketch, 0.99, min, max),
   };
 }
 
@@ -27,8 +29,8 @@ function eventTypeStats(cell: RollupCell): EventTypeStats {
     errors: c.errors,
     success_rate: successRate(c.requests, c.errors),
     tokens: c.tokens,
-    latency: distribution(c.requests, c.durationSum, cell.latency),
-    time_to_first_step: distribution(c.ttfsCount, c.ttfsSum, cell.ttfs),
+    latency: distribution(c.requests, c.durationSum, cell.latency, c.durationMin, c.durationMax),
+    time_to_first_step: distribution(c.ttfsCount, c.ttfsSum, cell.ttfs, c.ttfsMin, c.ttfsMax),
     tokens_per_second: c.okDuration > 0 ? c.okTokens / c.okDuration : 0,
   };
 }
@@ -103,8 +105,8 @@ export function buildSummary(input: SummaryInput): MetricsSummary {
       average_latency: o.requests === 0 ? 0 : o.durationSum / o.requests,
       total_tokens: o.tokens,
       tokens_per_second: o.okDuration > 0 ? o.okTokens / o.okDuration : 0,
-      latency: distribution(o.requests, o.durationSum, overall.latency),
-      time_to_first_step: distribution(o.ttfsCount, o.ttfsSum, overall.ttfs),
+      latency: distribution(o.requests, o.durationSum, overall.latency, o.durationMin, o.durationMax),
+      time_to_first_step: distribution(o.ttfsCount, o.ttfsSum, overall.ttfs, o.ttfsMin, o.ttfsMax),
     },
     endpoints,
     event_types: eventTypes,

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { DiffusionError, type ErrorBody } from '../../shared/errors';
+import { DiffusionError } from '../../shared/errors';
 import { parseWindow } from '../../shared/timeWindow';
 import type { DiffusionBackend } from '../backend/diffusionBackend';
 import type { AppConfig } from '../config';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
 import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
+import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { createHostCheck, createTokenCheck } from './hostGuard';
 
-export const BODY_LIMIT = 1024 * 1024;
 export const VERSION = '0.1.0';
 
 export interface ServerDeps {
@@ -25,31 +25,6 @@ export interface RunningServer {
   port: number;
   app: FastifyInstance;
   close(): Promise<void>;
-}
-
-/** Sends an error in the one body shape of the taxonomy. */
-export function sendError(reply: FastifyReply, error: DiffusionError): FastifyReply {
-  const body: ErrorBody = error.toBody(String(reply.request.id));
-  return reply.code(error.status).type('application/json; charset=utf-8').send(body);
-}
-
-function toDiffusionError(error: FastifyError): DiffusionError {
-  if (error instanceof DiffusionError) return error;
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new DiffusionError('validation', `request body is larger than ${BODY_LIMIT} bytes`, { status: 413 });
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new DiffusionError('validation', 'unsupported content type; send application/json', { status: 415 });
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new DiffusionError('validation', `request body is not valid JSON: ${error.message}`);
-    default:
-      if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-        return new DiffusionError('validation', error.message, { status: error.statusCode });
-      }
-      return new DiffusionError('internal', 'internal error; see the server log', { cause: error });
-  }
 }
 
 function windowParam(query: unknown): number | undefined {

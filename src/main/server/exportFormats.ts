@@ -14,8 +14,9 @@ export interface RenderedExport {
 /** True when the `Accept` header prefers OpenMetrics over the classic text format. */
 export function prefersOpenMetrics(accept: string | undefined): boolean {
   if (!accept) return false;
-  const preferred = new Negotiator({ headers: { accept } }).mediaType(['text/plain', 'application/openmetrics-text']);
-  return preferred === 'application/openmetrics-text';
+  // Offered with their versions so that versioned Accept entries (as Prometheus sends them) match.
+  const preferred = new Negotiator({ headers: { accept } }).mediaType(['text/plain; version=0.0.4', 'application/openmetrics-text; version=1.0.0']);
+  return preferred?.startsWith('application/openmetrics-text') === true;
 }
 
 /** Renders one export format from the store's aggregates (never from a table scan). */

@@ -1,0 +1,31 @@
+import type { FastifyReply } from 'fastify';
+import { DiffusionError, type ErrorBody } from '../../shared/errors';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Sends an error in the one body shape of the taxonomy. */
+export function sendError(reply: FastifyReply, error: DiffusionError): FastifyReply {
+  const body: ErrorBody = error.toBody(String(reply.request.id));
+  return reply.code(error.status).type('application/json; charset=utf-8').send(body);
+}
+
+/** Maps anything thrown (Fastify's own errors included) onto the taxonomy. */
+export function toDiffusionError(error: unknown): DiffusionError {
+  if (error instanceof DiffusionError) return error;
+  const e = error as { code?: string; statusCode?: number; message?: string } | null;
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new DiffusionError('validation', `request body is larger than ${BODY_LIMIT} bytes`, { status: 413 });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new DiffusionError('validation', 'unsupported content type; send application/json', { status: 415 });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new DiffusionError('validation', `request body is not valid JSON: ${e.message ?? ''}`);
+    default:
+      if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+        return new DiffusionError('validation', e.message ?? 'bad request', { status: e.statusCode });
+      }
+      return new DiffusionError('internal', 'internal error; see the server log', { cause: error });
+  }
+}
