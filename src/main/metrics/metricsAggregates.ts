@@ -10,23 +10,31 @@ export interface LabelledCell {
 }
 
 const SEP = '\u0000';
-const cellKey = (eventType: string, modelId: string): string => `${eventType}${SEP}${modelId}`;
+export const cellKey = (eventType: string, modelId: string): string => `${eventType}${SEP}${modelId}`;
 
-function splitKey(key: string): { eventType: string; modelId: string } {
+export function splitKey(key: string): { eventType: string; modelId: string } {
   const at = key.indexOf(SEP);
   return { eventType: key.slice(0, at), modelId: key.slice(at + 1) };
 }
 
 export const minuteOf = (timestampSeconds: number): number => Math.floor(timestampSeconds / 60);
 
+/** A delta for a stored minute (`granularity: 'minute'`) or hour rollup that must be merged into it. */
+export interface LateCell extends LabelledCell {
+  granularity: 'minute' | 'hour';
+  bucket: number;
+}
+
 /**
- * The in-memory cache of the rollups: all-time cells per (event type, model) and per-minute cells
- * for the recent past. Updated on every recorded event; cells changed since the last write are
- * "dirty" until the writer persists them. The database stays the source of truth.
+ * The in-memory cache of the rollups: all-time cells per (event type, model) and complete
+ * per-minute cells for the retention window. An event older than the window (late, or found at
+ * start-up) goes into a "late" delta cell that the writer merges into the stored row. Cells
+ * changed since the last write are dirty until the writer persists them.
  */
 export class MetricsAggregates {
   private readonly allTime = new Map<string, RollupCell>();
   private readonly minutes = new Map<number, Map<string, RollupCell>>();
+  private readonly late = new Map<string, LateCell>();
   private readonly dirty = new Map<string, { bucket: number; key: string; cell: RollupCell }>();
   /** How many minutes of per-minute cells stay in memory; longer windows read the database. */
   readonly retentionMinutes: number;
@@ -35,10 +43,25 @@ export class MetricsAggregates {
     this.retentionMinutes = retentionMinutes;
   }
 
-  add(sample: EventSample): void {
+  add(sample: EventSample, nowSeconds: number): void {
     const key = cellKey(sample.eventType, sample.modelId);
     this.cellIn(this.allTime, ALL_TIME_BUCKET, key).add(sample);
     const minute = minuteOf(sample.timestamp);
+    // Late only when its minute is no longer in memory; a minute still held stays complete.
+    // A late event goes straight into a delta for the row that stores it: its minute, or its
+    // hour once minutes that old are compacted.
+    if (minute < this.oldestRetainedMinute(nowSeconds) && !this.minutes.has(minute)) {
+      const hourly = minute < this.compactionThreshold(nowSeconds);
+      const bucket = hourly ? Math.floor(minute / 60) : minute;
+      const lateKey = `${hourly ? 'h' : 'm'}${bucket}${SEP}${key}`;
+      let entry = this.late.get(lateKey);
+      if (!entry) {
+        entry = { granularity: hourly ? 'hour' : 'minute', bucket, eventType: sample.eventType, modelId: sample.modelId, cell: new RollupCell() };
+        this.late.set(lateKey, entry);
+      }
+      entry.cell.add(sample);
+      return;
+    }
     let perMinute = this.minutes.get(minute);
     if (!perMinute) {
       perMinute = new Map();
@@ -57,18 +80,32 @@ export class MetricsAggregates {
     return cell;
   }
 
-  /** Serialised rows of every cell changed since `markClean()`. */
+  /** Serialised rows of every complete cell changed since `markClean()`: they replace the stored rows. */
   dirtyRows(): RollupRow[] {
-    const rows: RollupRow[] = [];
-    for (const { bucket, key, cell } of this.dirty.values()) {
+    return [...this.dirty.values()].map(({ bucket, key, cell }) => {
       const { eventType, modelId } = splitKey(key);
-      rows.push({ bucket, event_type: eventType, model_id: modelId, ...cell.toRow() });
-    }
-    return rows;
+      return { bucket, event_type: eventType, model_id: modelId, ...cell.toRow() };
+    });
   }
 
+  /** Deltas for stored rows, to be merged into them. */
+  lateCells(): LateCell[] {
+    return [...this.late.values()];
+  }
+
+  /** Minute rows older than this are compacted into hours: an hour boundary an hour past the retention. */
+  compactionThreshold(nowSeconds: number): number {
+    return Math.floor((this.oldestRetainedMinute(nowSeconds) - 60) / 60) * 60;
+  }
+
+  get dirtyCount(): number {
+    return this.dirty.size + this.late.size;
+  }
+
+  /** After a successful write: nothing is dirty, late deltas are in the database. */
   markClean(): void {
     this.dirty.clear();
+    this.late.clear();
   }
 
   /** Loads persisted rows (all-time rows and recent minute rows) into memory. */
@@ -89,22 +126,16 @@ export class MetricsAggregates {
     }
   }
 
-  /** The first minute still held in memory for a clock at `nowSeconds`. */
+  /** The first minute held in memory for a clock at `nowSeconds`. */
   oldestRetainedMinute(nowSeconds: number): number {
     return minuteOf(nowSeconds) - this.retentionMinutes;
   }
 
-  /** Drops minute cells older than the retention (they remain in the database). */
+  /** Drops clean minute cells that fell out of the retention (they remain in the database). */
   prune(nowSeconds: number): void {
     const oldest = this.oldestRetainedMinute(nowSeconds);
-    for (const minute of this.minutes.keys()) {
-      if (minute < oldest && !this.hasDirty(minute)) this.minutes.delete(minute);
-    }
-  }
-
-  private hasDirty(minute: number): boolean {
-    for (const entry of this.dirty.values()) if (entry.bucket === minute) return true;
-    return false;
+    if (this.dirty.size > 0) return;
+    for (const minute of this.minutes.keys()) if (minute < oldest) this.minutes.delete(minute);
   }
 
   /** All-time cells, live objects: callers must not mutate them. */
@@ -112,7 +143,7 @@ export class MetricsAggregates {
     return [...this.allTime].map(([key, cell]) => ({ ...splitKey(key), cell }));
   }
 
-  /** Minute cells with `minute >= fromMinute`, in ascending minute order. */
+  /** Minute cells with `fromMinute <= minute <= toMinute`, in ascending minute order. */
   minuteCells(fromMinute: number, toMinute = Number.POSITIVE_INFINITY): Array<LabelledCell & { minute: number }> {
     const out: Array<LabelledCell & { minute: number }> = [];
     const minutes = [...this.minutes.keys()].filter((m) => m >= fromMinute && m <= toMinute).sort((a, b) => a - b);

@@ -1,6 +1,6 @@
 import type { EventMetadata, PerformanceEvent } from '../../shared/events';
 import type { MetricsSummary } from '../../shared/summary';
-import { ALL_TIME_BUCKET, MetricsDatabase, type EventQuery, type EventRow, type OpenOptions, type StoredEventRow } from '../store/metricsDatabase';
+import { ALL_TIME_BUCKET, MetricsDatabase, type EventQuery, type EventRow, type OpenOptions, type RollupRow, type StoredEventRow } from '../store/metricsDatabase';
 import { sampleFromRow } from './eventSample';
 import { MetricsAggregates, mergeByLabels, minuteOf, type LabelledCell } from './metricsAggregates';
 import { buildRequestEvent, type RequestOutcome } from './requestEvent';
@@ -66,6 +66,7 @@ export class MetricsStore {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private failures = 0;
+  private lastCompaction = Number.NEGATIVE_INFINITY;
   private closed = false;
   private readonly listeners = new Set<EventListener>();
 
@@ -83,10 +84,11 @@ export class MetricsStore {
     const db = new MetricsDatabase(options.path, options);
     try {
       const store = new MetricsStore(db, options);
-      store.foldUnrolledEvents();
+      store.compactOldMinutes();
       store.aggregates.load(db.allTimeRollups());
       const now = store.clock();
       store.aggregates.load(db.rollupsBetween(store.aggregates.oldestRetainedMinute(now), Number.MAX_SAFE_INTEGER));
+      store.foldUnrolledEvents();
       return store;
     } catch (error) {
       db.close();
@@ -104,21 +106,72 @@ export class MetricsStore {
     if (to <= from) return;
     const started = Date.now();
     this.log.info(`folding ${to - from} stored events into the aggregates`);
-    const delta = new MetricsAggregates(Number.POSITIVE_INFINITY);
+    const now = this.clock();
     let lastId = from;
+    let folded = 0;
     for (const row of this.db.eventsAfter(from)) {
-      delta.add(sampleFromRow(row));
+      this.aggregates.add(sampleFromRow(row), now);
       lastId = row.id;
+      folded += 1;
+      // Large histories are written in slices so memory stays bounded.
+      if (this.aggregates.dirtyCount >= 20_000) this.persist([], lastId);
     }
-    const rows = delta.dirtyRows().map((row) => {
-      const stored = this.db.rollup(row.bucket, row.event_type, row.model_id);
-      if (!stored) return row;
-      const cell = RollupCell.fromRow(stored);
-      cell.merge(RollupCell.fromRow(row));
-      return { ...row, ...cell.toRow() };
-    });
-    this.db.writeRollups(rows, lastId);
-    this.log.info(`folded events up to id ${lastId} in ${Date.now() - started} ms`);
+    this.persist([], lastId);
+    this.log.info(`folded ${folded} events up to id ${lastId} in ${Date.now() - started} ms`);
+  }
+
+  /** Writes events and every dirty rollup in one transaction; late deltas are merged into stored rows. */
+  private persist(events: readonly EventRow[], watermark?: number): number {
+    const lastId = this.db.writeBatch(
+      events,
+      () => {
+        const minute = this.aggregates.dirtyRows();
+        const hourly: RollupRow[] = [];
+        for (const { granularity, bucket, eventType, modelId, cell } of this.aggregates.lateCells()) {
+          const stored = granularity === 'hour' ? this.db.hourlyRollup(bucket, eventType, modelId) : this.db.rollup(bucket, eventType, modelId);
+          const merged = stored ? RollupCell.fromRow(stored) : new RollupCell();
+          merged.merge(cell);
+          (granularity === 'hour' ? hourly : minute).push({ bucket, event_type: eventType, model_id: modelId, ...merged.toRow() });
+        }
+        return { minute, hourly };
+      },
+      watermark,
+    );
+    this.aggregates.markClean();
+    this.aggregates.prune(this.clock());
+    return lastId;
+  }
+
+  private compactionThreshold(now: number): number {
+    return this.aggregates.compactionThreshold(now);
+  }
+
+  /**
+   * Folds minute rollups older than the in-memory retention into hour rollups, so the rollup
+   * table stays about a day of minutes plus one row per hour, however long the history.
+   */
+  compactOldMinutes(): void {
+    const threshold = this.compactionThreshold(this.clock());
+    if (threshold <= this.lastCompaction) return;
+    const minuteRows = this.db.minuteRollupsBefore(threshold);
+    this.lastCompaction = threshold;
+    if (minuteRows.length === 0) return;
+    const hours = new Map<string, LabelledCell & { hour: number }>();
+    for (const row of minuteRows) {
+      const hour = Math.floor(row.bucket / 60);
+      const key = `${hour}\u0000${row.event_type}\u0000${row.model_id}`;
+      let entry = hours.get(key);
+      if (!entry) {
+        const stored = this.db.hourlyRollup(hour, row.event_type, row.model_id);
+        entry = { hour, eventType: row.event_type, modelId: row.model_id, cell: stored ? RollupCell.fromRow(stored) : new RollupCell() };
+        hours.set(key, entry);
+      }
+      entry.cell.merge(RollupCell.fromRow(row));
+    }
+    this.db.compactMinutes(
+      [...hours.values()].map(({ hour, eventType, modelId, cell }) => ({ bucket: hour, event_type: eventType, model_id: modelId, ...cell.toRow() })),
+      threshold,
+    );
   }
 
   /**
@@ -138,7 +191,7 @@ export class MetricsStore {
 
   private enqueue(row: EventRow, sample: ReturnType<typeof sampleFromRow>): void {
     if (this.closed) throw new Error('metrics store is closed');
-    this.aggregates.add(sample);
+    this.aggregates.add(sample, this.clock());
     this.pending.push(row);
     if (this.pending.length >= this.maxBatch) {
       this.immediate ??= setImmediate(() => {
@@ -171,7 +224,7 @@ export class MetricsStore {
     const batch = this.pending;
     let lastId: number;
     try {
-      lastId = this.db.writeBatch(batch, () => this.aggregates.dirtyRows());
+      lastId = this.persist(batch);
     } catch (error) {
       this.failures += 1;
       const delay = Math.min(5000, this.flushIntervalMs * 2 ** this.failures);
@@ -186,8 +239,13 @@ export class MetricsStore {
     }
     this.failures = 0;
     this.pending = [];
-    this.aggregates.markClean();
-    this.aggregates.prune(this.clock());
+    if (this.compactionThreshold(this.clock()) > this.lastCompaction) {
+      try {
+        this.compactOldMinutes();
+      } catch (error) {
+        this.log.warn(`compacting old rollups failed: ${(error as Error).message}`);
+      }
+    }
     if (this.listeners.size > 0) {
       const firstId = lastId - batch.length + 1;
       const events = batch.map((row, i) => decodeEvent({ ...row, id: firstId + i }));
@@ -212,8 +270,13 @@ export class MetricsStore {
     const oldest = this.aggregates.oldestRetainedMinute(now);
     const parts: LabelledCell[] = this.aggregates.minuteCells(Math.max(fromMinute, oldest));
     if (fromMinute < oldest) {
+      // Older than memory: minute rows not yet compacted, then whole hours (hour precision).
       this.flush();
-      for (const row of this.db.rollupsBetween(fromMinute, oldest - 1)) {
+      const rows = [
+        ...this.db.rollupsBetween(fromMinute, oldest - 1),
+        ...this.db.hourlyRollupsBetween(Math.floor(fromMinute / 60), Math.floor((oldest - 1) / 60)),
+      ];
+      for (const row of rows) {
         if (row.bucket === ALL_TIME_BUCKET) continue;
         parts.push({ eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
       }

@@ -1,6 +1,7 @@
 import { DDSketch } from '@datadog/sketches-js';
-import { LATENCY_BUCKETS, TTFS_BUCKETS, bucketIndex } from './buckets';
+import { LATENCY_BUCKETS, STEPS_BUCKETS, TTFS_BUCKETS, bucketIndex } from './buckets';
 import type { EventSample } from './eventSample';
+import { decodeSketch, encodeSketch, type EncodedSketch } from './sketchCodec';
 
 /** Relative accuracy of every percentile we report. */
 export const SKETCH_ACCURACY = 0.01;
@@ -28,6 +29,8 @@ export interface CellCounters {
   /** Non-cumulative counts per bucket of LATENCY_BUCKETS, the last entry for +Inf. */
   latencyBuckets: number[];
   ttfsBuckets: number[];
+  /** Per bucket of STEPS_BUCKETS; cells stored before it existed read as all zeros. */
+  stepsBuckets: number[];
 }
 
 function emptyCounters(): CellCounters {
@@ -50,6 +53,7 @@ function emptyCounters(): CellCounters {
     errorsByType: {},
     latencyBuckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0),
     ttfsBuckets: new Array<number>(TTFS_BUCKETS.length + 1).fill(0),
+    stepsBuckets: new Array<number>(STEPS_BUCKETS.length + 1).fill(0),
   };
 }
 
@@ -94,6 +98,8 @@ export class RollupCell {
     if (sample.steps !== null) {
       c.stepsSum += sample.steps;
       c.stepsCount += 1;
+      const stepsSlot = bucketIndex(STEPS_BUCKETS, sample.steps);
+      c.stepsBuckets[stepsSlot] = (c.stepsBuckets[stepsSlot] ?? 0) + 1;
     }
     const latencySlot = bucketIndex(LATENCY_BUCKETS, sample.duration);
     c.latencyBuckets[latencySlot] = (c.latencyBuckets[latencySlot] ?? 0) + 1;
@@ -132,20 +138,52 @@ export class RollupCell {
     }
     addArrays(c.latencyBuckets, o.latencyBuckets);
     addArrays(c.ttfsBuckets, o.ttfsBuckets);
+    addArrays(c.stepsBuckets, o.stepsBuckets);
     if (o.requests > 0) this.latency.merge(other.latency);
     if (o.ttfsCount > 0) this.ttfs.merge(other.ttfs);
   }
 
-  toRow(): { data: string; latency_sketch: Buffer; ttfs_sketch: Buffer } {
-    return {
-      data: JSON.stringify(this.counters),
-      latency_sketch: Buffer.from(this.latency.toProto()),
-      ttfs_sketch: Buffer.from(this.ttfs.toProto()),
-    };
+  /** Serialises the cell as compact JSON: default-valued counters are left out, buckets are sparse. */
+  toRow(): { data: string } {
+    const c = this.counters;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(c)) {
+      if (key === 'latencyBuckets' || key === 'ttfsBuckets' || key === 'errorsByType') continue;
+      if (value !== 0 && value !== null) out[key] = value;
+    }
+    if (Object.keys(c.errorsByType).length > 0) out.errorsByType = c.errorsByType;
+    out.lb = sparse(c.latencyBuckets);
+    if (c.ttfsCount > 0) out.tb = sparse(c.ttfsBuckets);
+    out.ls = encodeSketch(this.latency);
+    if (c.ttfsCount > 0) out.ts = encodeSketch(this.ttfs);
+    return { data: JSON.stringify(out) };
   }
 
-  static fromRow(row: { data: string; latency_sketch: Uint8Array; ttfs_sketch: Uint8Array }): RollupCell {
-    const counters = { ...emptyCounters(), ...(JSON.parse(row.data) as Partial<CellCounters>) };
-    return new RollupCell(counters, DDSketch.fromProto(row.latency_sketch), DDSketch.fromProto(row.ttfs_sketch));
+  static fromRow(row: { data: string }): RollupCell {
+    const stored = JSON.parse(row.data) as Partial<CellCounters> & { lb?: Record<string, number>; tb?: Record<string, number>; ls?: EncodedSketch; ts?: EncodedSketch };
+    const { lb, tb, ls, ts, ...counters } = stored;
+    const cell = new RollupCell(
+      { ...emptyCounters(), ...counters, errorsByType: { ...(counters.errorsByType ?? {}) } },
+      decodeSketch(ls, SKETCH_ACCURACY),
+      decodeSketch(ts, SKETCH_ACCURACY),
+    );
+    dense(lb, cell.counters.latencyBuckets);
+    dense(tb, cell.counters.ttfsBuckets);
+    return cell;
+  }
+}
+
+function sparse(values: readonly number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  values.forEach((v, i) => {
+    if (v !== 0) out[i] = v;
+  });
+  return out;
+}
+
+function dense(from: Record<string, number> | undefined, into: number[]): void {
+  for (const [i, v] of Object.entries(from ?? {})) {
+    const index = Number(i);
+    if (index >= 0 && index < into.length) into[index] = v;
   }
 }

@@ -16,14 +16,22 @@ export interface StoredEventRow extends EventRow {
   id: number;
 }
 
-/** A persisted aggregate row of `metric_rollups`; `bucket` is the minute number, or ALL_TIME_BUCKET. */
+/**
+ * A persisted aggregate row: in `metric_rollups`, `bucket` is the minute number (Unix seconds / 60)
+ * or ALL_TIME_BUCKET; in `metric_rollups_hourly` it is the hour number (Unix seconds / 3600).
+ */
 export interface RollupRow {
   bucket: number;
   event_type: string;
   model_id: string;
+  /** The aggregate cell as JSON (see RollupCell.toRow). */
   data: string;
-  latency_sketch: Buffer;
-  ttfs_sketch: Buffer;
+}
+
+/** Rollup rows to persist with a batch: `minute` rows replace stored ones, `hourly` rows too. */
+export interface RollupWrite {
+  minute: readonly RollupRow[];
+  hourly: readonly RollupRow[];
 }
 
 export const ALL_TIME_BUCKET = -1;
@@ -52,6 +60,7 @@ export class MetricsDatabase {
   private readonly db: SqliteDatabase;
   private readonly insertEvent: Statement<[EventRow]>;
   private readonly upsertRollup: Statement<[RollupRow]>;
+  private readonly upsertHourly: Statement<[RollupRow]>;
   private readonly setWatermark: Statement<[number]>;
 
   constructor(path: string, options: OpenOptions = {}) {
@@ -75,10 +84,14 @@ export class MetricsDatabase {
        VALUES (@model_id, @user_id, @event_type, @duration, @timestamp, @metadata)`,
     );
     this.upsertRollup = this.db.prepare(
-      `INSERT INTO metric_rollups (bucket, event_type, model_id, data, latency_sketch, ttfs_sketch)
-       VALUES (@bucket, @event_type, @model_id, @data, @latency_sketch, @ttfs_sketch)
+      `INSERT INTO metric_rollups (bucket, event_type, model_id, data)
+       VALUES (@bucket, @event_type, @model_id, @data)
        ON CONFLICT (bucket, event_type, model_id) DO UPDATE SET
-         data = excluded.data, latency_sketch = excluded.latency_sketch, ttfs_sketch = excluded.ttfs_sketch`,
+         data = excluded.data`,
+    );
+    this.upsertHourly = this.db.prepare(
+      `INSERT INTO metric_rollups_hourly (hour, event_type, model_id, data) VALUES (@bucket, @event_type, @model_id, @data)
+       ON CONFLICT (hour, event_type, model_id) DO UPDATE SET data = excluded.data`,
     );
     this.setWatermark = this.db.prepare('UPDATE rollup_watermark SET last_event_id = ? WHERE id = 1');
   }
@@ -87,23 +100,19 @@ export class MetricsDatabase {
    * Writes a batch of events and the rollups they changed in one transaction, so the events and
    * the aggregates never disagree, even after a crash. Returns the id of the last event written.
    */
-  writeBatch(events: readonly EventRow[], rollups: () => readonly RollupRow[]): number {
+  writeBatch(events: readonly EventRow[], rollups: () => RollupWrite, watermark?: number): number {
     return this.db.transaction(() => {
       let lastId = 0;
       for (const event of events) {
         lastId = Number(this.insertEvent.run(event).lastInsertRowid);
       }
-      for (const rollup of rollups()) this.upsertRollup.run(rollup);
-      if (lastId > 0) this.setWatermark.run(lastId);
+      // Computed inside the transaction: merging late rows reads the stored ones.
+      const { minute, hourly } = rollups();
+      for (const row of minute) this.upsertRollup.run(row);
+      for (const row of hourly) this.upsertHourly.run(row);
+      const mark = Math.max(lastId, watermark ?? 0);
+      if (mark > 0) this.setWatermark.run(mark);
       return lastId;
-    })();
-  }
-
-  /** Writes rollups and the watermark (used when folding in events found at start-up). */
-  writeRollups(rollups: readonly RollupRow[], watermark: number): void {
-    this.db.transaction(() => {
-      for (const rollup of rollups) this.upsertRollup.run(rollup);
-      this.setWatermark.run(watermark);
     })();
   }
 
@@ -119,6 +128,34 @@ export class MetricsDatabase {
     return row.id ?? 0;
   }
 
+  /** Minute rows older than `beforeMinute` (candidates for compaction into hours). */
+  minuteRollupsBefore(beforeMinute: number): RollupRow[] {
+    return this.db
+      .prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket >= 0 AND bucket < ?')
+      .all(beforeMinute) as RollupRow[];
+  }
+
+  hourlyRollup(hour: number, eventType: string, modelId: string): RollupRow | undefined {
+    return this.db
+      .prepare('SELECT hour AS bucket, event_type, model_id, data FROM metric_rollups_hourly WHERE hour = ? AND event_type = ? AND model_id = ?')
+      .get(hour, eventType, modelId) as RollupRow | undefined;
+  }
+
+  /** Hour rows with `fromHour <= hour <= toHour`. */
+  hourlyRollupsBetween(fromHour: number, toHour: number): RollupRow[] {
+    return this.db
+      .prepare('SELECT hour AS bucket, event_type, model_id, data FROM metric_rollups_hourly WHERE hour >= ? AND hour <= ?')
+      .all(fromHour, toHour) as RollupRow[];
+  }
+
+  /** Replaces the minute rows before `beforeMinute` by the given (already merged) hour rows, atomically. */
+  compactMinutes(hourRows: readonly RollupRow[], beforeMinute: number): void {
+    this.db.transaction(() => {
+      for (const row of hourRows) this.upsertHourly.run(row);
+      this.db.prepare('DELETE FROM metric_rollups WHERE bucket >= 0 AND bucket < ?').run(beforeMinute);
+    })();
+  }
+
   /** Events after `afterId` in id order, streamed (for folding them into the rollups). */
   eventsAfter(afterId: number): IterableIterator<StoredEventRow> {
     return this.db
@@ -129,19 +166,19 @@ export class MetricsDatabase {
   /** Minute rollup rows with `fromMinute <= bucket <= toMinute`. */
   rollupsBetween(fromMinute: number, toMinute: number): RollupRow[] {
     return this.db
-      .prepare('SELECT bucket, event_type, model_id, data, latency_sketch, ttfs_sketch FROM metric_rollups WHERE bucket >= ? AND bucket <= ?')
+      .prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket >= ? AND bucket <= ?')
       .all(Math.max(0, fromMinute), toMinute) as RollupRow[];
   }
 
   rollup(bucket: number, eventType: string, modelId: string): RollupRow | undefined {
     return this.db
-      .prepare('SELECT bucket, event_type, model_id, data, latency_sketch, ttfs_sketch FROM metric_rollups WHERE bucket = ? AND event_type = ? AND model_id = ?')
+      .prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket = ? AND event_type = ? AND model_id = ?')
       .get(bucket, eventType, modelId) as RollupRow | undefined;
   }
 
   allTimeRollups(): RollupRow[] {
     return this.db
-      .prepare('SELECT bucket, event_type, model_id, data, latency_sketch, ttfs_sketch FROM metric_rollups WHERE bucket = ?')
+      .prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket = ?')
       .all(ALL_TIME_BUCKET) as RollupRow[];
   }
 

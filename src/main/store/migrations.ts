@@ -26,8 +26,9 @@ export const MIGRATIONS: readonly Migration[] = [
     `);
   },
   // 2: persisted aggregates ("rollups") per minute and for all time, so start-up, the summary
-  // and the exports never rescan the events. `rollup_watermark` is the last event id folded in;
-  // rows beyond it (for example written by another program) are folded in at the next start.
+  // and the exports never rescan the events. Minute rows older than about a day are compacted
+  // into hour rows. `rollup_watermark` is the last event id folded in; rows beyond it (for
+  // example written by another program) are folded in at the next start.
   (db) => {
     db.exec(`
       CREATE TABLE metric_rollups (
@@ -35,9 +36,14 @@ export const MIGRATIONS: readonly Migration[] = [
           event_type TEXT NOT NULL,
           model_id TEXT NOT NULL,
           data TEXT NOT NULL,
-          latency_sketch BLOB NOT NULL,
-          ttfs_sketch BLOB NOT NULL,
           PRIMARY KEY (bucket, event_type, model_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE metric_rollups_hourly (
+          hour INTEGER NOT NULL,
+          event_type TEXT NOT NULL,
+          model_id TEXT NOT NULL,
+          data TEXT NOT NULL,
+          PRIMARY KEY (hour, event_type, model_id)
       ) WITHOUT ROWID;
       CREATE TABLE rollup_watermark (
           id INTEGER PRIMARY KEY CHECK (id = 1),

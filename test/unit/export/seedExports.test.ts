@@ -7,7 +7,7 @@ import { seedExampleRows, type SeedRow } from '../../fixtures/seedDatabase';
 
 function cellsOf(rows: SeedRow[]) {
   const aggregates = new MetricsAggregates();
-  for (const row of rows) aggregates.add(sampleFromRow({ ...row, metadata: JSON.stringify(row.metadata) }));
+  for (const row of rows) aggregates.add(sampleFromRow({ ...row, metadata: JSON.stringify(row.metadata) }), row.timestamp);
   return aggregates.allTimeCells();
 }
 

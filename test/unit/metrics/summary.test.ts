@@ -8,7 +8,7 @@ import { seedExampleRows } from '../../fixtures/seedDatabase';
 
 function summaryOf(rows = seedExampleRows()) {
   const aggregates = new MetricsAggregates();
-  for (const row of rows) aggregates.add(sampleFromRow({ ...row, metadata: JSON.stringify(row.metadata) }));
+  for (const row of rows) aggregates.add(sampleFromRow({ ...row, metadata: JSON.stringify(row.metadata) }), row.timestamp);
   return buildSummary({ cells: aggregates.allTimeCells(), recentEvents: [], windowSeconds: null, now: 1_700_000_100 });
 }
 

@@ -94,6 +94,24 @@ describe('MetricsStore', () => {
     store.close();
   });
 
+  it('compacts minute rollups older than a day into hours without losing counts', () => {
+    const path = freshPath();
+    const now = 1_800_000_000;
+    const store = MetricsStore.open({ path, clock: () => now });
+    for (let i = 0; i < 30; i += 1) store.record(outcome({ startedAt: now - 3 * 86400 + i * 60 }));
+    store.record(outcome({ startedAt: now - 60 }));
+    store.close();
+    const reopened = MetricsStore.open({ path, clock: () => now });
+    const db = reopened.db.raw();
+    // 30 old minutes became one or two hour rows; only the recent minute stays a minute row.
+    expect(db.prepare('SELECT count(*) FROM metric_rollups WHERE bucket >= 0').pluck().get()).toBe(1);
+    expect(db.prepare('SELECT count(*) FROM metric_rollups_hourly').pluck().get()).toBeLessThanOrEqual(2);
+    expect(reopened.summary({ windowSeconds: 4 * 86400 }).overall.total_requests).toBe(31);
+    expect(reopened.summary({ windowSeconds: 3600 }).overall.total_requests).toBe(1);
+    expect(reopened.summary().overall.total_requests).toBe(31);
+    reopened.close();
+  });
+
   it('tells subscribers about written events with their ids', async () => {
     const store = MetricsStore.open({ path: freshPath(), flushIntervalMs: 20 });
     const seen: number[] = [];
