@@ -2,9 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { InfluxPushSettings } from './export/influxPusher';
 
 export const BACKEND_KINDS = ['dllm', 'openai'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+/** Which OpenAI route serves `generate`: chat messages or a raw completion prompt. */
+export const OPENAI_GENERATE_APIS = ['chat', 'completions'] as const;
+export type OpenAiGenerateApi = (typeof OPENAI_GENERATE_APIS)[number];
+/** Which OpenAI route serves `infill`: `/v1/completions` with `suffix`, or `/v1/fim/completions`. */
+export const OPENAI_INFILL_APIS = ['completions', 'fim'] as const;
+export type OpenAiInfillApi = (typeof OPENAI_INFILL_APIS)[number];
 
 /** Every setting of the core, resolved. */
 export interface AppConfig {
@@ -15,11 +23,19 @@ export interface AppConfig {
   backendKind: BackendKind;
   model: string | null;
   timeoutSeconds: number;
+  /** Bearer token sent to the backend (not to be confused with `token`, which guards our server). */
+  apiKey: string | null;
+  openaiGenerateApi: OpenAiGenerateApi;
+  openaiInfillApi: OpenAiInfillApi;
+  /** Mercury-style `diffusing: true`: streamed chunks are whole drafts relayed as step frames. */
+  openaiDiffusing: boolean;
   token: string | null;
   /** Extra `Host` header names accepted besides loopback names (DNS-rebinding defence). */
   allowedHosts: string[];
   /** The settings file the values were read from, if any. */
   settingsFile: string | null;
+  /** The built-in InfluxDB pusher; off (null or absent) unless an InfluxDB URL is set. */
+  influx?: InfluxPushSettings | null;
 }
 
 /** A configuration problem, reported to the user as one line. */
@@ -42,8 +58,18 @@ export const SettingsFileSchema = z
     backendKind: z.enum(BACKEND_KINDS),
     model: z.string().nullable(),
     timeout: z.number().positive().max(3600),
+    apiKey: z.string().nullable(),
+    openaiGenerateApi: z.enum(OPENAI_GENERATE_APIS),
+    openaiInfillApi: z.enum(OPENAI_INFILL_APIS),
+    openaiDiffusing: z.boolean(),
     token: z.string().nullable(),
     allowedHosts: z.array(z.string()),
+    influxUrl: z.string().nullable(),
+    influxDb: z.string().nullable(),
+    influxOrg: z.string().nullable(),
+    influxBucket: z.string().nullable(),
+    influxToken: z.string().nullable(),
+    influxInterval: z.number().min(0.1).max(86400),
   })
   .partial();
 export type SettingsFile = z.infer<typeof SettingsFileSchema>;
@@ -56,9 +82,19 @@ const FLAGS = {
   'backend-kind': { type: 'string' },
   model: { type: 'string' },
   timeout: { type: 'string' },
+  'api-key': { type: 'string' },
+  'openai-generate': { type: 'string' },
+  'openai-infill': { type: 'string' },
+  'openai-diffusing': { type: 'boolean' },
   token: { type: 'string' },
   'allowed-hosts': { type: 'string' },
   settings: { type: 'string' },
+  'influx-url': { type: 'string' },
+  'influx-db': { type: 'string' },
+  'influx-org': { type: 'string' },
+  'influx-bucket': { type: 'string' },
+  'influx-token': { type: 'string' },
+  'influx-interval': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -71,9 +107,24 @@ export const USAGE = `Usage: npm run serve -- [options]
   --backend-kind KIND    dllm | openai (DIFFUSION_LLM_BACKEND, default dllm)
   --model ID             default model (DIFFUSION_LLM_MODEL)
   --timeout SECONDS      backend timeout (DIFFUSION_LLM_TIMEOUT, default 120)
+  --api-key KEY          bearer token sent to the backend (DIFFUSION_LLM_API_KEY)
+  --openai-generate API  chat | completions: route for generate with --backend-kind openai
+                         (DIFFUSION_LLM_OPENAI_GENERATE, default chat)
+  --openai-infill API    completions | fim: route for infill with --backend-kind openai
+                         (DIFFUSION_LLM_OPENAI_INFILL, default completions)
+  --openai-diffusing     Mercury-style diffusing drafts, relayed as steps
+                         (DIFFUSION_LLM_OPENAI_DIFFUSING=1)
   --token TOKEN          require "Authorization: Bearer TOKEN" (DIFFUSION_MONITOR_TOKEN)
   --allowed-hosts A,B    extra Host names to accept (DIFFUSION_MONITOR_ALLOWED_HOSTS)
   --settings PATH        JSON settings file (DIFFUSION_MONITOR_SETTINGS)
+
+  Built-in InfluxDB pusher (off unless --influx-url is set):
+  --influx-url URL       InfluxDB base URL, e.g. http://127.0.0.1:8086 (DIFFUSION_MONITOR_INFLUX_URL)
+  --influx-db NAME       InfluxDB 1.x database (DIFFUSION_MONITOR_INFLUX_DB)
+  --influx-org ORG       InfluxDB 2.x organisation (DIFFUSION_MONITOR_INFLUX_ORG)
+  --influx-bucket NAME   InfluxDB 2.x bucket (DIFFUSION_MONITOR_INFLUX_BUCKET)
+  --influx-token TOKEN   2.x API token, or user:password for 1.x (DIFFUSION_MONITOR_INFLUX_TOKEN)
+  --influx-interval S    seconds between pushes (DIFFUSION_MONITOR_INFLUX_INTERVAL, default 10)
 `;
 
 export interface ResolveInput {
@@ -116,6 +167,19 @@ function toNumber(name: string, raw: string | number | undefined, fallback: numb
   return n;
 }
 
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
+function toBoolean(name: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be 1 or 0; got ${JSON.stringify(raw)}`);
+}
+
 function normaliseUrl(raw: string | null | undefined): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
   let url: URL;
@@ -128,6 +192,46 @@ function normaliseUrl(raw: string | null | undefined): string | null {
     throw new ConfigError(`backend URL must use http or https; got ${url.protocol}`);
   }
   return url.toString().replace(/\/+$/, '');
+}
+
+/** The InfluxDB pusher's settings: off without a URL; a 1.x database or a 2.x org + bucket, not both. */
+function resolveInfluxPush(
+  flag: (name: keyof typeof FLAGS) => string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  file: SettingsFile,
+): InfluxPushSettings | null {
+  const url = pick(flag('influx-url'), env.DIFFUSION_MONITOR_INFLUX_URL, file.influxUrl ?? undefined);
+  const db = pick(flag('influx-db'), env.DIFFUSION_MONITOR_INFLUX_DB, file.influxDb ?? undefined);
+  const org = pick(flag('influx-org'), env.DIFFUSION_MONITOR_INFLUX_ORG, file.influxOrg ?? undefined);
+  const bucket = pick(flag('influx-bucket'), env.DIFFUSION_MONITOR_INFLUX_BUCKET, file.influxBucket ?? undefined);
+  const token = pick(flag('influx-token'), env.DIFFUSION_MONITOR_INFLUX_TOKEN, file.influxToken ?? undefined) ?? null;
+  if (url === undefined) {
+    if (db ?? org ?? bucket) throw new ConfigError('the InfluxDB pusher needs --influx-url (e.g. http://127.0.0.1:8086)');
+    return null;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`InfluxDB URL ${JSON.stringify(url)} is not a URL (expected e.g. http://127.0.0.1:8086)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`InfluxDB URL must use http or https; got ${parsed.protocol}`);
+  const intervalSeconds = toNumber(
+    'influx interval',
+    pick<string | number>(flag('influx-interval'), env.DIFFUSION_MONITOR_INFLUX_INTERVAL, file.influxInterval),
+    10,
+    (n) => n >= 0.1 && n <= 86400,
+    'a number of seconds from 0.1 to 86400',
+  );
+  const base = url.replace(/\/+$/, '');
+  if (db !== undefined && (org !== undefined || bucket !== undefined)) {
+    throw new ConfigError('set either --influx-db (InfluxDB 1.x) or --influx-org with --influx-bucket (InfluxDB 2.x), not both');
+  }
+  if (db !== undefined) return { url: base, target: { version: 1, db }, token, intervalSeconds };
+  if (org === undefined || bucket === undefined) {
+    throw new ConfigError('the InfluxDB pusher needs --influx-db (InfluxDB 1.x) or both --influx-org and --influx-bucket (InfluxDB 2.x)');
+  }
+  return { url: base, target: { version: 2, org, bucket }, token, intervalSeconds };
 }
 
 /** Resolves the configuration: command-line flag > environment variable > settings file > default. */
@@ -152,6 +256,10 @@ export function resolveConfig(input: ResolveInput): AppConfig & { help: boolean 
   if (!(BACKEND_KINDS as readonly string[]).includes(kind)) {
     throw new ConfigError(`backend kind must be one of ${BACKEND_KINDS.join(', ')}; got ${JSON.stringify(kind)}`);
   }
+  const openaiGenerateApi = oneOf('openai generate API', pick(flag('openai-generate'), env.DIFFUSION_LLM_OPENAI_GENERATE, file.openaiGenerateApi), OPENAI_GENERATE_APIS, 'chat');
+  const openaiInfillApi = oneOf('openai infill API', pick(flag('openai-infill'), env.DIFFUSION_LLM_OPENAI_INFILL, file.openaiInfillApi), OPENAI_INFILL_APIS, 'completions');
+  // A boolean flag can only switch on; the environment and the settings file can also switch off.
+  const openaiDiffusing = (flags['openai-diffusing'] === true ? true : undefined) ?? toBoolean('DIFFUSION_LLM_OPENAI_DIFFUSING', env.DIFFUSION_LLM_OPENAI_DIFFUSING) ?? file.openaiDiffusing ?? false;
   const token = pick(flag('token'), env.DIFFUSION_MONITOR_TOKEN, file.token ?? undefined) ?? null;
   if (!isLoopbackHost(host) && token === null) {
     throw new ConfigError(`listening on ${host} exposes the server beyond this machine; set --token (or DIFFUSION_MONITOR_TOKEN) to require a bearer token`);
@@ -168,9 +276,14 @@ export function resolveConfig(input: ResolveInput): AppConfig & { help: boolean 
     backendKind: kind as BackendKind,
     model: pick(flag('model'), env.DIFFUSION_LLM_MODEL, file.model ?? undefined) ?? null,
     timeoutSeconds,
+    apiKey: pick(flag('api-key'), env.DIFFUSION_LLM_API_KEY, file.apiKey ?? undefined) ?? null,
+    openaiGenerateApi,
+    openaiInfillApi,
+    openaiDiffusing,
     token,
     allowedHosts,
     settingsFile: settingsPath && existsSync(settingsPath) ? settingsPath : null,
+    influx: resolveInfluxPush(flag, env, file),
     help: flags.help === true,
   };
 }

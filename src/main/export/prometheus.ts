@@ -1,6 +1,7 @@
 import { Registry, type RegistryContentType } from 'prom-client';
-import { ENDPOINTS, EVENT_TYPES, endpointOf } from '../../shared/endpoints';
-import { LATENCY_BUCKETS, TTFS_BUCKETS } from '../metrics/buckets';
+import { ENDPOINTS, EVENT_TYPES, endpointOf, isStreamEndpoint, type Endpoint } from '../../shared/endpoints';
+import { ERROR_TYPES } from '../../shared/errors';
+import { LATENCY_BUCKETS, STEPS_BUCKETS, TTFS_BUCKETS } from '../metrics/buckets';
 import type { LabelledCell } from '../metrics/metricsAggregates';
 import { mergeByLabels } from '../metrics/metricsAggregates';
 import type { CellCounters } from '../metrics/rollupCell';
@@ -79,6 +80,32 @@ function histogramSamples(
 
 export interface PrometheusOptions {
   openMetrics?: boolean;
+  /** Requests in progress per endpoint (live, not stored); endpoints left out read as zero. */
+  inFlight?: Readonly<Partial<Record<Endpoint, number>>>;
+}
+
+const isStreamEventType = (eventType: string): boolean => {
+  const endpoint = endpointOf(eventType);
+  return endpoint !== undefined && isStreamEndpoint(endpoint);
+};
+
+const sumOf = (values: readonly number[]): number => values.reduce((acc, v) => acc + v, 0);
+
+/**
+ * Errors per (event type, model, error type). Every type of the taxonomy is declared at zero for
+ * each (event type, model) that has seen a request, so the first error of a kind shows in rate().
+ */
+function errorsByTypeSamples(cells: readonly LabelledCell[]): Sample[] {
+  const values: Sample[] = [];
+  for (const { eventType, modelId, cell } of cells) {
+    const c = cell.counters;
+    if (c.requests === 0) continue;
+    const types = new Set<string>([...ERROR_TYPES, ...Object.keys(c.errorsByType)]);
+    for (const errorType of types) {
+      values.push({ labels: { event_type: eventType, model: modelId, error_type: errorType }, value: c.errorsByType[errorType] ?? 0 });
+    }
+  }
+  return values;
 }
 
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -88,6 +115,9 @@ export const OPENMETRICS_CONTENT_TYPE = Registry.OPENMETRICS_CONTENT_TYPE;
  * Renders all-time aggregates as Prometheus text 0.0.4 (or OpenMetrics 1.0). The first four
  * families are the seed's, with its names, labels and HELP texts; counters for the four
  * endpoints are always present (zero before the first request) so rate() works from the start.
+ * Then ours, labelled only by `endpoint`, `event_type`, `model` and `error_type`: histograms of
+ * request duration, time to first step, stream duration and denoising steps (bounds in
+ * `metrics/buckets.ts`), errors by type, tokens by model and the in-flight gauge.
  */
 export async function renderPrometheus(cells: readonly LabelledCell[], options: PrometheusOptions = {}): Promise<string> {
   const perLabels = mergeByLabels(cells);
@@ -138,6 +168,39 @@ export async function renderPrometheus(cells: readonly LabelledCell[], options: 
       'Time from request start to the first denoising step or text in seconds',
       'histogram',
       histogramSamples('diffusion_llm_time_to_first_step_seconds', TTFS_BUCKETS, perLabels, (c) => c.ttfsBuckets, (c) => c.ttfsCount, (c) => c.ttfsSum),
+    ),
+    metric(
+      'diffusion_llm_stream_duration_seconds',
+      'Wall time of a whole stream, from request start to the last frame, in seconds (stream routes only)',
+      'histogram',
+      histogramSamples(
+        'diffusion_llm_stream_duration_seconds',
+        LATENCY_BUCKETS,
+        perLabels.filter((c) => isStreamEventType(c.eventType)),
+        (c) => c.latencyBuckets,
+        (c) => c.requests,
+        (c) => c.durationSum,
+      ),
+    ),
+    metric(
+      'diffusion_llm_denoising_steps',
+      'Denoising steps per request, for requests whose backend reported them',
+      'histogram',
+      // The count comes from the buckets so that cells stored before this histogram existed stay consistent.
+      histogramSamples('diffusion_llm_denoising_steps', STEPS_BUCKETS, perLabels, (c) => c.stepsBuckets, (c) => sumOf(c.stepsBuckets), (c) => c.stepsSum),
+    ),
+    metric('diffusion_llm_errors_by_type_total', 'Total number of errors by error type', 'counter', errorsByTypeSamples(perLabels)),
+    metric(
+      'diffusion_llm_tokens_by_model_total',
+      'Total tokens generated, by event type and model',
+      'counter',
+      perLabels.filter((c) => c.cell.counters.requests > 0).map(({ eventType, modelId, cell }) => ({ labels: { event_type: eventType, model: modelId }, value: cell.counters.tokens })),
+    ),
+    metric(
+      'diffusion_llm_in_flight_requests',
+      'Requests in progress',
+      'gauge',
+      ENDPOINTS.map((endpoint) => ({ labels: { endpoint }, value: options.inFlight?.[endpoint] ?? 0 })),
     ),
   ];
   for (const family of families) registry.registerMetric(family as never);

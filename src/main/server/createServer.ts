@@ -4,9 +4,12 @@ import { DiffusionError } from '../../shared/errors';
 import { parseWindow } from '../../shared/timeWindow';
 import type { DiffusionBackend } from '../backend/diffusionBackend';
 import type { AppConfig } from '../config';
+import type { InFlightRequests } from '../metrics/inFlightRequests';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { InfluxPusherStatus } from '../export/influxPusher';
 import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
+import { registerDiffusionRoutes } from './diffusionRoutes';
 import { createHostCheck, createTokenCheck } from './hostGuard';
 
 export const VERSION = '0.1.0';
@@ -14,8 +17,15 @@ export const VERSION = '0.1.0';
 export interface ServerDeps {
   config: Pick<AppConfig, 'host' | 'port' | 'token' | 'allowedHosts' | 'backendKind' | 'backendUrl'>;
   store: MetricsStore;
-  backend?: DiffusionBackend | null;
+  /** The current backend client; read per request so Settings can swap it without a restart. */
+  backend: () => DiffusionBackend;
+  /** The model a request uses when it names none. */
+  defaultModel?: () => string | null;
   log: Logger;
+  /** Requests in progress, exported as the in-flight gauge. */
+  inFlight?: InFlightRequests;
+  /** The built-in InfluxDB pusher, whose state `/api/diffusion/health` shows. */
+  influxPusher?: { health(): InfluxPusherStatus } | null;
   /** Extra routes (the diffusion routes, the renderer) registered on the same instance. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -90,6 +100,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     const rendered = await renderExport(store, format, {
       ...(windowSeconds === undefined ? {} : { windowSeconds }),
       openMetrics: format === 'prometheus' && prefersOpenMetrics(request.headers.accept),
+      ...(deps.inFlight ? { inFlight: deps.inFlight.snapshot() } : {}),
     });
     return reply.type(rendered.contentType).send(rendered.body);
   };
@@ -108,16 +119,23 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   app.get('/metrics', async (request, reply) => sendExport(request, reply, 'prometheus'));
 
   app.get('/api/diffusion/health', async () => {
-    const backend = deps.backend
-      ? await deps.backend.health()
-      : { configured: false, kind: config.backendKind, url: config.backendUrl, reachable: null, models: [], last_error: null, checked_at: null };
+    const backend = await deps.backend().health();
     return {
       status: 'ok',
       version: VERSION,
       uptime_seconds: process.uptime(),
       store: { path: store.db.path, pending_events: store.pendingCount, ok: true },
       backend,
+      influx_pusher: deps.influxPusher?.health() ?? { enabled: false },
     };
+  });
+
+  await registerDiffusionRoutes(app, {
+    store,
+    backend: deps.backend,
+    defaultModel: deps.defaultModel ?? (() => null),
+    log,
+    ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
   });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);

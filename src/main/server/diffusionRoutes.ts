@@ -30,7 +30,10 @@ export interface DiffusionRouteDeps {
   defaultModel: () => string | null;
   log: Logger;
   inFlight?: InFlightTracker;
-  /** Concurrent streams one client address may hold open. */
+  /**
+   * Concurrent streams one client address may hold open. Every local client shares 127.0.0.1,
+   * so the default is generous: it stops a runaway script, not an editor.
+   */
   maxStreamsPerClient?: number;
   /** Interval of SSE comment heartbeats while the backend is silent. */
   heartbeatMs?: number;
@@ -128,7 +131,7 @@ function modelOf(body: unknown, fallback: string | null): string {
  */
 export async function registerDiffusionRoutes(app: FastifyInstance, deps: DiffusionRouteDeps): Promise<void> {
   const streamsByClient = new Map<string, number>();
-  const maxStreams = deps.maxStreamsPerClient ?? 16;
+  const maxStreams = deps.maxStreamsPerClient ?? 128;
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const contexts = new WeakMap<FastifyRequest, RequestContext>();
 

@@ -1,5 +1,5 @@
 import Negotiator from 'negotiator';
-import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../export/prometheus';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type PrometheusOptions } from '../export/prometheus';
 import { renderInflux } from '../export/influx';
 import type { MetricsStore } from '../metrics/metricsStore';
 
@@ -23,7 +23,7 @@ export function prefersOpenMetrics(accept: string | undefined): boolean {
 export async function renderExport(
   store: MetricsStore,
   format: ExportFormat,
-  options: { windowSeconds?: number; openMetrics?: boolean } = {},
+  options: { windowSeconds?: number; openMetrics?: boolean; inFlight?: PrometheusOptions['inFlight'] } = {},
 ): Promise<RenderedExport> {
   switch (format) {
     case 'prometheus': {
@@ -31,7 +31,7 @@ export async function renderExport(
       const openMetrics = options.openMetrics === true;
       return {
         contentType: openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
-        body: await renderPrometheus(store.cells(), { openMetrics }),
+        body: await renderPrometheus(store.cells(), { openMetrics, ...(options.inFlight ? { inFlight: options.inFlight } : {}) }),
       };
     }
     case 'influxdb':

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { HEALTH_CACHE_MS, HEALTH_TIMEOUT_MS, HealthProbe } from '../../../src/main/backend/healthProbe';
+import { DiffusionError } from '../../../src/shared/errors';
+
+describe('HealthProbe', () => {
+  it('probes with a short timeout, shares one probe between callers and caches it', async () => {
+    let now = 1_000_000;
+    const timeouts: number[] = [];
+    const probe = new HealthProbe({
+      kind: 'dllm',
+      url: 'http://127.0.0.1:8000',
+      now: () => now,
+      listModels: async (timeoutMs) => {
+        timeouts.push(timeoutMs);
+        return ['dream'];
+      },
+    });
+
+    const [a, b] = await Promise.all([probe.check(), probe.check()]);
+    expect(a).toEqual({ configured: true, kind: 'dllm', url: 'http://127.0.0.1:8000', reachable: true, models: ['dream'], last_error: null, checked_at: 1000 });
+    expect(b).toBe(a);
+    now += HEALTH_CACHE_MS - 1;
+    await probe.check();
+    expect(timeouts).toEqual([HEALTH_TIMEOUT_MS]);
+    now += 1;
+    await probe.check();
+    expect(timeouts).toHaveLength(2);
+    expect(HEALTH_TIMEOUT_MS).toBeLessThanOrEqual(3000);
+  });
+
+  it('never throws: a failed connection is unreachable, an error answer reachable', async () => {
+    const failing = (error: unknown) => new HealthProbe({ kind: 'openai', url: 'http://x', listModels: () => Promise.reject(error) });
+
+    expect(await failing(new DiffusionError('network', 'refused')).check()).toMatchObject({ reachable: false, last_error: 'refused', models: [] });
+    expect(await failing(new DiffusionError('timeout', 'slow')).check()).toMatchObject({ reachable: false, last_error: 'slow' });
+    expect(await failing(new DiffusionError('backend', 'HTTP 500')).check()).toMatchObject({ reachable: true, last_error: 'HTTP 500' });
+    expect(await failing('weird').check()).toMatchObject({ reachable: false, last_error: 'weird' });
+  });
+});
