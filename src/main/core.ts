@@ -33,6 +33,8 @@ export interface CoreOptions {
   log: Logger;
   /** better-sqlite3 binding for another ABI (the Electron app). */
   nativeBinding?: string;
+  /** SSE heartbeat interval while the backend is silent (default 15 s; tests shorten it). */
+  heartbeatMs?: number;
   /** A ready backend client (tests); by default one is built from the configuration. */
   backend?: DiffusionBackend;
   plugins?: Array<(app: FastifyInstance, core: { store: MetricsStore; inFlight: InFlightRequests }) => void | Promise<void>>;
@@ -60,6 +62,7 @@ export async function startCore(config: AppConfig, options: CoreOptions): Promis
       backend: () => backend,
       defaultModel: () => defaultModel,
       log: options.log,
+      ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       inFlight,
       influxPusher,
       plugins: (options.plugins ?? []).map((plugin) => (app: FastifyInstance) => plugin(app, { store, inFlight })),

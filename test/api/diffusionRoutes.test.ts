@@ -173,6 +173,38 @@ describe('openai backend', () => {
   });
 });
 
+describe('stream liveness', () => {
+  it('sends heartbeat comments while the backend is silent, and the stream still completes', async () => {
+    const fake = await startFakeDllmServer({ steps: 2, stepMs: 250 });
+    const monitor = await startMonitor(['--backend', fake.url], { heartbeatMs: 60 });
+    try {
+      const answer = await post(`${monitor.url}/api/diffusion/generate/stream`, { prompt: 'x' });
+      expect(answer.text).toContain(': heartbeat\n\n');
+      expect(framesOf(answer.text).at(-1)).toMatchObject({ type: 'complete' });
+    } finally {
+      await monitor.close();
+      await fake.close();
+    }
+  });
+});
+
+describe('token counts', () => {
+  it('falls back to the estimate when the backend reports no usage', async () => {
+    const fake = await startFakeOpenAiServer({ chunkMs: 1, usage: false });
+    const monitor = await startMonitor(['--backend', fake.url, '--backend-kind', 'openai']);
+    try {
+      const answer = await post(`${monitor.url}/api/diffusion/generate/stream`, { prompt: 'What is LLaDA?' });
+      const estimate = Math.max(1, Math.floor(DEFAULT_CHAT_ANSWER.length / 4));
+      expect(framesOf(answer.text).at(-1)).toMatchObject({ type: 'complete', token_count: estimate });
+      const [event] = eventsOf(monitor, String(answer.headers['x-request-id']));
+      expect(event?.metadata).toMatchObject({ token_count: estimate, token_count_source: 'estimate' });
+    } finally {
+      await monitor.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('errors before and around the backend', () => {
   it('answers network when the backend port is closed', async () => {
     const monitor = await startMonitor(['--backend', `http://127.0.0.1:${await deadPort()}`]);

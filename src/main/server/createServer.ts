@@ -26,6 +26,8 @@ export interface ServerDeps {
   inFlight?: InFlightRequests;
   /** The built-in InfluxDB pusher, whose state `/api/diffusion/health` shows. */
   influxPusher?: { health(): InfluxPusherStatus } | null;
+  /** SSE heartbeat interval while the backend is silent (default 15 s). */
+  heartbeatMs?: number;
   /** Extra routes (the diffusion routes, the renderer) registered on the same instance. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -136,6 +138,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     defaultModel: deps.defaultModel ?? (() => null),
     log,
     ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
+    ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
   });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);
