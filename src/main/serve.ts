@@ -49,6 +49,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // `npm run serve` puts a shell between npm and us that does not pass SIGTERM on; when our parent
+  // goes away we are orphaned, and shut down as cleanly as for a signal.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('parent process exited');
+  }, 500).unref();
 }
 
 main().catch((error: unknown) => fail(`unexpected failure: ${(error as Error).stack ?? String(error)}`, 1));
