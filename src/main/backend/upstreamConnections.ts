@@ -1,7 +1,11 @@
 import { Client } from 'undici';
 
-/** Idle connections kept for reuse; more concurrent requests than this simply open new ones. */
-const MAX_IDLE_CONNECTIONS = 32;
+/**
+ * Idle connections kept for reuse. Above the concurrency editors and scripts use (the bridge
+ * benchmark runs 64), so steady load never pays a connect per request; undici closes sockets
+ * idle past their keep-alive timeout on its own.
+ */
+const MAX_IDLE_CONNECTIONS = 256;
 /** Upper bound on waiting for in-flight requests when closing. */
 const CLOSE_GRACE_MS = 2000;
 
