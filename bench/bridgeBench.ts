@@ -19,6 +19,9 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   rps: number;
+  /** Our own time per request as the server reports it (`Server-Timing: bridge`), when present. */
+  selfP50Ms: number | null;
+  selfP99Ms: number | null;
 }
 
 /** Starts a program that prints its URL on stdout, and waits for that line. */
@@ -49,6 +52,7 @@ async function load(url: string, body: string, connections: number, seconds: num
   const target = new URL(url);
   const pool = new Pool(target.origin, { connections, pipelining: 1 });
   const latencies: number[] = [];
+  const selfTimes: number[] = [];
   let errors = 0;
   const end = performance.now() + seconds * 1000;
   const interval = rate > 0 ? (connections / rate) * 1000 : 0;
@@ -66,6 +70,8 @@ async function load(url: string, body: string, connections: number, seconds: num
         await response.body.text();
         if (response.statusCode !== 200) errors += 1;
         else latencies.push(performance.now() - started);
+        const timing = /bridge;dur=([\d.]+)/.exec(String(response.headers['server-timing'] ?? ''));
+        if (timing) selfTimes.push(Number(timing[1]));
       } catch {
         errors += 1;
       }
@@ -76,7 +82,16 @@ async function load(url: string, body: string, connections: number, seconds: num
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), rps: latencies.length / elapsed };
+  selfTimes.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    rps: latencies.length / elapsed,
+    selfP50Ms: selfTimes.length > 0 ? percentile(selfTimes, 0.5) : null,
+    selfP99Ms: selfTimes.length > 0 ? percentile(selfTimes, 0.99) : null,
+  };
 }
 
 /**
@@ -122,6 +137,8 @@ export async function runBridgeBench(
           p50Ms: mean(results, (r) => r.p50Ms),
           p99Ms: mean(results, (r) => r.p99Ms),
           rps: mean(results, (r) => r.rps),
+          selfP50Ms: results.every((r) => r.selfP50Ms !== null) ? mean(results, (r) => r.selfP50Ms ?? 0) : null,
+          selfP99Ms: results.every((r) => r.selfP99Ms !== null) ? mean(results, (r) => r.selfP99Ms ?? 0) : null,
         });
         const row: BridgeBenchRow = { mode, rate, direct: summarise(direct), bridge: summarise(bridge) };
         rows.push(row);
