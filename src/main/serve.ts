@@ -1,6 +1,9 @@
-import { ConfigError, USAGE, resolveConfig } from './config';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, USAGE, resolveConfig, type ResolveInput } from './config';
 import { StartupError, startCore } from './core';
 import type { Logger } from './metrics/metricsStore';
+import { createDashboard } from './server/dashboardPlugin';
 
 /** Headless entry: `npm run serve -- [options]`. The same core as the desktop app, without Electron. */
 const log: Logger = {
@@ -16,8 +19,10 @@ function fail(message: string, code: number): never {
 
 async function main(): Promise<void> {
   let config;
+  // Settings saved from the browser dashboard go to ./diffusion-monitor.json unless --settings names a file.
+  const input: ResolveInput = { argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), defaultSettingsFile: resolve(process.cwd(), 'diffusion-monitor.json') };
   try {
-    config = resolveConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() });
+    config = resolveConfig(input);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, 2);
     throw error;
@@ -27,13 +32,16 @@ async function main(): Promise<void> {
     return;
   }
   let core;
+  const dashboard = createDashboard({ input, config, rendererDir: fileURLToPath(new URL('../../out/renderer', import.meta.url)), log });
   try {
-    core = await startCore(config, { log });
+    core = await startCore(config, { log, plugins: [dashboard.plugin] });
+    dashboard.attach(core);
   } catch (error) {
     if (error instanceof StartupError) fail(error.message, 1);
     throw error;
   }
   process.stdout.write(`Diffusion Monitor listening on ${core.server.url} (metrics database: ${config.dbPath})\n`);
+  process.stdout.write(`Dashboard: ${core.server.url}/\n`);
   let signalled = false;
   const shutdown = (signal: string): void => {
     if (signalled) {

@@ -11,10 +11,7 @@ const ALL_TIME_WIDTHS = [1, 5, 15, 30, 60, 180, 360, 720, 1440, 10080, 43200] as
 const MAX_BUCKETS = 120;
 /** Bucket widths of the fixed windows, in minutes. */
 const FIXED_WIDTHS: Record<Exclude<TimeWindowKey, 'all'>, number> = { '15m': 1, '1h': 1, '24h': 15 };
-/**
- * Minutes the store is sure to hold in memory (it keeps 25 h); older minutes are read from the
- * database. Buckets that end before this horizon never change again and are cached.
- */
+/** Minutes the store is sure to hold in memory (it keeps 25 h); older minutes are read from the database. */
 const MEMORY_HORIZON_MINUTES = 24 * 60;
 const CACHE_LIMIT = 20_000;
 
@@ -83,13 +80,28 @@ export function bucketLayout(window: TimeWindowKey, nowMinute: number, firstData
 
 /**
  * Builds the dashboard's time series from the store's per-minute aggregates. Cost grows with the
- * number of buckets and (event type, model) pairs, never with the number of events; buckets that
- * can no longer change are cached, so "all" over months stays cheap after its first request.
+ * number of buckets and (event type, model) pairs, never with the number of events. Each bucket's
+ * numbers are cached until an event lands in it (the store tells us of every written batch), so a
+ * refresh recomputes only the buckets that changed — usually just the current one.
  */
 export class SeriesBuilder {
   private readonly cache = new Map<string, BucketPoint>();
+  private readonly widths = new Set<number>();
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly store: MetricsStore) {}
+  constructor(private readonly store: MetricsStore) {
+    this.unsubscribe = store.subscribe((events) => {
+      for (const event of events) {
+        const minute = minuteOf(event.timestamp);
+        for (const width of this.widths) this.cache.delete(`${width}:${Math.floor(minute / width) * width}`);
+      }
+    });
+  }
+
+  /** Stops listening to the store. */
+  close(): void {
+    this.unsubscribe();
+  }
 
   build(window: TimeWindowKey): MetricsSeries {
     const now = this.store.now();
@@ -97,46 +109,43 @@ export class SeriesBuilder {
     const layout = bucketLayout(window, nowMinute, window === 'all' ? this.firstDataMinute() : null);
     const horizon = nowMinute - MEMORY_HORIZON_MINUTES;
     const toMinute = layout.from + layout.count * layout.width - 1;
+    this.widths.add(layout.width);
 
-    // Buckets wholly before the horizon come from the cache or the database; the rest from memory.
     const points = new Array<BucketPoint | undefined>(layout.count);
-    let databaseFrom: number | null = null;
+    let firstMissing: number | null = null;
     for (let i = 0; i < layout.count; i += 1) {
-      const start = layout.from + i * layout.width;
-      if (start >= horizon) break;
-      const cached = start + layout.width - 1 < horizon ? this.cache.get(`${layout.width}:${start}`) : undefined;
-      if (cached) points[i] = cached;
-      else databaseFrom ??= start;
+      points[i] = this.cache.get(`${layout.width}:${layout.from + i * layout.width}`);
+      if (points[i] === undefined) firstMissing ??= layout.from + i * layout.width;
     }
-    const grouped = new Map<number, LabelledCell[]>();
-    const collect = (minute: number, cell: LabelledCell): void => {
-      if (minute < layout.from || minute > toMinute) return;
-      const index = Math.floor((minute - layout.from) / layout.width);
-      if (points[index] !== undefined) return;
-      let list = grouped.get(index);
-      if (!list) grouped.set(index, (list = []));
-      list.push(cell);
-    };
-    if (databaseFrom !== null) {
-      this.store.flush();
-      // Minutes past the memory horizon are minute rows until the store compacts them into hours.
-      for (const row of this.store.db.rollupsBetween(databaseFrom, horizon - 1)) {
-        if (row.bucket === ALL_TIME_BUCKET) continue;
-        collect(row.bucket, { eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
+    if (firstMissing !== null) {
+      const grouped = new Map<number, LabelledCell[]>();
+      const collect = (minute: number, cell: LabelledCell): void => {
+        if (minute < firstMissing || minute > toMinute) return;
+        const index = Math.floor((minute - layout.from) / layout.width);
+        if (points[index] !== undefined) return;
+        let list = grouped.get(index);
+        if (!list) grouped.set(index, (list = []));
+        list.push(cell);
+      };
+      if (firstMissing < horizon) {
+        this.store.flush();
+        // Minutes past the memory horizon are minute rows until the store compacts them into hours.
+        for (const row of this.store.db.rollupsBetween(firstMissing, horizon - 1)) {
+          if (row.bucket === ALL_TIME_BUCKET) continue;
+          collect(row.bucket, { eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
+        }
+        for (const row of this.store.db.hourlyRollupsBetween(Math.floor(firstMissing / 60), Math.floor((horizon - 1) / 60))) {
+          collect(row.bucket * 60, { eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
+        }
       }
-      for (const row of this.store.db.hourlyRollupsBetween(Math.floor(databaseFrom / 60), Math.floor((horizon - 1) / 60))) {
-        collect(row.bucket * 60, { eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
+      for (const cell of this.store.minuteCells(Math.max(firstMissing, horizon))) collect(cell.minute, cell);
+      for (let i = 0; i < layout.count; i += 1) {
+        if (points[i] !== undefined) continue;
+        const cells = grouped.get(i);
+        const point = cells ? pointOf(cells) : EMPTY_POINT;
+        points[i] = point;
+        this.remember(`${layout.width}:${layout.from + i * layout.width}`, point);
       }
-    }
-    for (const cell of this.store.minuteCells(Math.max(layout.from, horizon))) collect(cell.minute, cell);
-
-    for (let i = 0; i < layout.count; i += 1) {
-      if (points[i] !== undefined) continue;
-      const cells = grouped.get(i);
-      const point = cells ? pointOf(cells) : EMPTY_POINT;
-      points[i] = point;
-      const start = layout.from + i * layout.width;
-      if (start + layout.width - 1 < horizon) this.remember(`${layout.width}:${start}`, point);
     }
     return toSeries(window, layout, points as BucketPoint[], now);
   }

@@ -1,0 +1,211 @@
+import { failure, ok, type AppInfo, type DiffusionMonitorApi, type EventsPage, type LiveUpdate, type ModelList, type Result } from '../../shared/api';
+import { EventsQuerySchema, type BackendTarget } from '../../shared/apiSchemas';
+import { DiffusionError, ErrorBodySchema } from '../../shared/errors';
+import type { PerformanceEvent } from '../../shared/events';
+import { runDiffusionStream } from '../../shared/runStream';
+import { TIME_WINDOW_SECONDS } from '../../shared/series';
+import { ConfigError, type AppConfig } from '../config';
+import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import { SeriesBuilder } from '../metrics/series';
+import { LIVE_FIELDS, type SettingsService } from '../settingsService';
+
+/** The part of the API that does not depend on where it runs (desktop or browser). */
+export type MonitorService = Pick<
+  DiffusionMonitorApi,
+  'appInfo' | 'summary' | 'series' | 'events' | 'models' | 'testConnection' | 'getSettings' | 'saveSettings' | 'liveUpdates' | 'run'
+>;
+
+export interface MonitorServiceDeps {
+  store: MetricsStore;
+  settings: SettingsService;
+  /** The configuration the process runs with now. */
+  config: () => AppConfig;
+  /**
+   * Takes over settings that apply without a restart (rebuilds the backend client). Without it,
+   * every change waits for the next start.
+   */
+  reconfigure?: (next: AppConfig) => Promise<void> | void;
+  /** Base URL of the embedded server, which the playground and model list go through. */
+  serverUrl: () => string | null;
+  probeBackend: (target: BackendTarget, timeoutSeconds: number, signal: AbortSignal) => Promise<string[]>;
+  transport: AppInfo['transport'];
+  version: string;
+  log: Logger;
+  /** Live updates are coalesced over this many milliseconds (default 250). */
+  liveCoalesceMs?: number;
+}
+
+const RECENT_IN_SUMMARY = 10;
+const EVENTS_PER_UPDATE = 20;
+
+/** Turns anything thrown into a failed result in the taxonomy. */
+export function toFailure(error: unknown, log?: Logger): { ok: false; error: { type: DiffusionError['type']; message: string } } {
+  if (error instanceof DiffusionError) return failure(error.type, error.message);
+  if (error instanceof ConfigError) return failure('validation', error.message);
+  if ((error as Error | undefined)?.name === 'ZodError') return failure('validation', (error as Error).message);
+  log?.error(`monitor API: ${(error as Error | undefined)?.stack ?? String(error)}`);
+  return failure('internal', (error as Error | undefined)?.message ?? String(error));
+}
+
+async function attempt<T>(log: Logger, body: () => T | Promise<T>): Promise<Result<T>> {
+  try {
+    return ok(await body());
+  } catch (error) {
+    return toFailure(error, log);
+  }
+}
+
+/** A loopback address for reaching our own server (a wildcard listen address is not one). */
+export function loopbackUrl(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
+  if (url.hostname === '[::]') url.hostname = '[::1]';
+  return url.origin;
+}
+
+/**
+ * The main-process implementation of the API over the core: summaries, series and events from
+ * the store, settings through the settings file, and the playground and model list through the
+ * embedded server's public routes. The desktop shell and the HTTP routes both serve it.
+ */
+export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
+  const { store, log } = deps;
+  const series = new SeriesBuilder(store);
+
+  const authHeaders = (): Record<string, string> => {
+    const token = deps.config().token;
+    return token === null ? {} : { Authorization: `Bearer ${token}` };
+  };
+
+  const ownServer = (): string => {
+    const url = deps.serverUrl();
+    if (url === null) throw new DiffusionError('model_unavailable', 'the embedded server is not running');
+    return loopbackUrl(url);
+  };
+
+  return {
+    appInfo: () =>
+      attempt(log, () => {
+        const config = deps.config();
+        return {
+          version: deps.version,
+          transport: deps.transport,
+          serverUrl: deps.serverUrl(),
+          dbPath: config.dbPath,
+          settingsFile: deps.settings.file,
+          backend: { kind: config.backendKind, url: config.backendUrl, model: config.model },
+          startupProblem: null,
+        };
+      }),
+
+    summary: (window) =>
+      attempt(log, () => {
+        const windowSeconds = TIME_WINDOW_SECONDS[window];
+        return store.summary({ ...(windowSeconds === null ? {} : { windowSeconds }), recentLimit: RECENT_IN_SUMMARY });
+      }),
+
+    series: (window) => attempt(log, () => series.build(window)),
+
+    events: (query) =>
+      attempt(log, (): EventsPage => {
+        const q = EventsQuerySchema.parse(query);
+        const rows = store.events({
+          limit: q.limit + 1,
+          ...(q.before === undefined ? {} : { beforeId: q.before }),
+          ...(q.type === undefined ? {} : { eventType: q.type }),
+          ...(q.model === undefined ? {} : { modelId: q.model }),
+          ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+        });
+        const events = rows.slice(0, q.limit);
+        return { events, nextBefore: rows.length > q.limit ? (events.at(-1)?.id ?? null) : null };
+      }),
+
+    models: () =>
+      attempt(log, async (): Promise<ModelList> => {
+        const response = await fetch(`${ownServer()}/api/diffusion/models`, { headers: authHeaders(), signal: AbortSignal.timeout(30_000) });
+        const json: unknown = await response.json().catch(() => null);
+        if (!response.ok) {
+          const body = ErrorBodySchema.safeParse(json);
+          throw body.success ? new DiffusionError(body.data.error.type, body.data.error.message) : new DiffusionError('backend', `listing models answered HTTP ${response.status}`);
+        }
+        const value = json as { models?: unknown; default_model?: unknown; backend?: unknown };
+        return {
+          models: Array.isArray(value.models) ? value.models.filter((m): m is string => typeof m === 'string') : [],
+          defaultModel: typeof value.default_model === 'string' ? value.default_model : null,
+          backend: typeof value.backend === 'string' ? value.backend : deps.config().backendKind,
+        };
+      }),
+
+    testConnection: (target) =>
+      attempt(log, async () => {
+        const started = performance.now();
+        const models = await deps.probeBackend(target, deps.config().timeoutSeconds, AbortSignal.timeout(15_000));
+        return { models, latencyMs: Math.round(performance.now() - started) };
+      }),
+
+    getSettings: () => attempt(log, () => deps.settings.view(deps.config())),
+
+    saveSettings: (update) =>
+      attempt(log, async () => {
+        const changed = deps.settings.save(update);
+        const next = deps.settings.resolve();
+        const viewAfterSave = deps.settings.view(next);
+        const overridden = new Set(viewAfterSave.overridden);
+        const effective = changed.filter((field) => !overridden.has(field));
+        const live = effective.filter((field) => LIVE_FIELDS.has(field));
+        let applied: typeof live = [];
+        if (live.length > 0 && deps.reconfigure) {
+          await deps.reconfigure(next);
+          applied = live;
+        }
+        return {
+          settings: deps.settings.view(deps.config()),
+          applied,
+          restartRequired: effective.filter((field) => !applied.includes(field)),
+        };
+      }),
+
+    liveUpdates: (listener) => {
+      const coalesceMs = deps.liveCoalesceMs ?? 250;
+      let pending: PerformanceEvent[] = [];
+      let count = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const push = (): void => {
+        timer = undefined;
+        const update: LiveUpdate = { at: store.now(), count, events: pending.slice(-EVENTS_PER_UPDATE).reverse() };
+        pending = [];
+        count = 0;
+        try {
+          listener(update);
+        } catch (error) {
+          log.warn(`live update listener failed: ${(error as Error).message}`);
+        }
+      };
+      const unsubscribe = store.subscribe((events) => {
+        count += events.length;
+        pending.push(...events.slice(-EVENTS_PER_UPDATE));
+        if (pending.length > EVENTS_PER_UPDATE * 4) pending = pending.slice(-EVENTS_PER_UPDATE);
+        timer ??= setTimeout(push, coalesceMs);
+      });
+      return () => {
+        unsubscribe();
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+      };
+    },
+
+    run: (request, onFrame) => {
+      const abort = new AbortController();
+      const result = (async () => {
+        let baseUrl: string;
+        try {
+          baseUrl = ownServer();
+        } catch (error) {
+          return toFailure(error, log);
+        }
+        return runDiffusionStream({ baseUrl, request, onFrame, signal: abort.signal, headers: authHeaders() });
+      })();
+      return { result, cancel: () => abort.abort() };
+    },
+  };
+}
