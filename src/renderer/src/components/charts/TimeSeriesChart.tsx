@@ -1,0 +1,102 @@
+import type { Chart as ChartInstance, ChartDataset } from 'chart.js';
+import { createEffect, onCleanup, onMount } from 'solid-js';
+import { setUpCharts, withAlpha } from './chartSetup';
+
+export interface SeriesLine {
+  label: string;
+  data: Array<number | null>;
+  color: string;
+  kind?: 'line' | 'bar';
+  fill?: boolean;
+  dashed?: boolean;
+  /** Bars with the same stack id are stacked. */
+  stack?: string;
+}
+
+export interface TimeSeriesChartProps {
+  labels: string[];
+  lines: SeriesLine[];
+  /** Formats values on the y axis and in tooltips. */
+  format: (value: number) => string;
+  label: string;
+  legend?: boolean;
+}
+
+/** Chart.js types each dataset by its chart type; bars on a line chart are declared per dataset. */
+type MixedDataset = ChartDataset<'line', Array<number | null>>;
+
+function toDataset(line: SeriesLine): MixedDataset {
+  if (line.kind === 'bar') {
+    return {
+      type: 'bar',
+      label: line.label,
+      data: line.data,
+      backgroundColor: withAlpha(line.color, 0.75),
+      hoverBackgroundColor: line.color,
+      borderRadius: 2,
+      borderSkipped: false,
+      barPercentage: 0.9,
+      categoryPercentage: 0.9,
+      ...(line.stack ? { stack: line.stack } : {}),
+    } satisfies ChartDataset<'bar', Array<number | null>> as unknown as MixedDataset;
+  }
+  return {
+    type: 'line',
+    label: line.label,
+    data: line.data,
+    borderColor: line.color,
+    backgroundColor: withAlpha(line.color, 0.12),
+    fill: line.fill === true ? 'origin' : false,
+    borderWidth: 1.75,
+    borderDash: line.dashed ? [4, 3] : [],
+    pointRadius: 0,
+    pointHoverRadius: 3,
+    tension: 0.3,
+    spanGaps: true,
+  };
+}
+
+/** A time-bucketed chart of lines and/or bars. Takes data only; redraws when it changes. */
+export function TimeSeriesChart(props: TimeSeriesChartProps) {
+  let canvas: HTMLCanvasElement | undefined;
+  let chart: ChartInstance<'line', Array<number | null>, string> | undefined;
+
+  onMount(() => {
+    const Chart = setUpCharts();
+    if (!canvas) return;
+    chart = new Chart<'line', Array<number | null>, string>(canvas, {
+      type: 'line',
+      data: { labels: [], datasets: [] },
+      options: {
+        interaction: { mode: 'index', intersect: false },
+        scales: {
+          x: { stacked: true, grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 16 } },
+          y: { stacked: false, beginAtZero: true, grace: '5%', ticks: { maxTicksLimit: 5, callback: (value) => props.format(Number(value)) } },
+        },
+        plugins: {
+          legend: { display: props.legend !== false, position: 'top', align: 'end' },
+          tooltip: { callbacks: { label: (item) => `${item.dataset.label ?? ''}: ${item.parsed.y === null ? '—' : props.format(item.parsed.y)}` } },
+        },
+      },
+    });
+    onCleanup(() => chart?.destroy());
+  });
+
+  createEffect(() => {
+    const labels = props.labels;
+    const datasets = props.lines.map(toDataset);
+    const stacked = props.lines.some((line) => line.stack !== undefined);
+    if (!chart) return;
+    chart.data.labels = labels;
+    chart.data.datasets = datasets;
+    const y = chart.options.scales?.y;
+    if (y) y.stacked = stacked;
+    chart.update('none');
+  });
+
+  return (
+    <div class="chart-canvas">
+      <canvas ref={canvas} role="img" aria-label={props.label} />
+    </div>
+  );
+}

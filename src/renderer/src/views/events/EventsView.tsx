@@ -1,0 +1,174 @@
+import { For, Show, createMemo, createSignal, onMount } from 'solid-js';
+import { createStore } from 'solid-js/store';
+import { EVENT_TYPES } from '../../../../shared/endpoints';
+import type { PerformanceEvent } from '../../../../shared/events';
+import { EmptyState, ErrorNotice, InfoNotice } from '../../components/Notices';
+import { OutcomeBadge } from '../../components/OutcomeBadge';
+import { endpointLabel, formatCount, formatSeconds, formatTimestamp } from '../../format';
+import { useApp } from '../../state/appState';
+import { PAGE_SIZE, createEventsPages, type EventFilters } from './eventsData';
+
+function metaNumber(event: PerformanceEvent, key: string): number | null {
+  const value = event.metadata[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export function EventsView() {
+  const app = useApp();
+  const [filters, setFilters] = createStore<EventFilters>({ type: '', model: '', outcome: '' });
+  const [models, setModels] = createSignal<string[]>([]);
+  const [expanded, setExpanded] = createSignal<number | null>(null);
+  const pages = createEventsPages(
+    app.api,
+    () => ({ type: filters.type, model: filters.model, outcome: filters.outcome }),
+    () => app.state.live.tick,
+  );
+
+  onMount(async () => {
+    const summary = await app.api.summary('all');
+    if (summary.ok) setModels(Object.keys(summary.value.models));
+  });
+
+  const filtered = createMemo(() => filters.type !== '' || filters.model !== '' || filters.outcome !== '');
+
+  return (
+    <div class="view" data-testid="events-view">
+      <header class="view-head">
+        <div>
+          <h1>Events</h1>
+          <p class="view-sub">Every recorded request, newest first. Prompts and outputs are never stored.</p>
+        </div>
+      </header>
+
+      <div class="filters">
+        <label class="field inline">
+          <span class="field-label">Endpoint</span>
+          <select class="input" value={filters.type} onChange={(e) => setFilters('type', e.currentTarget.value)} data-testid="filter-type">
+            <option value="">All</option>
+            <For each={EVENT_TYPES}>{(type) => <option value={type}>{endpointLabel(type)}</option>}</For>
+          </select>
+        </label>
+        <label class="field inline">
+          <span class="field-label">Model</span>
+          <select class="input" value={filters.model} onChange={(e) => setFilters('model', e.currentTarget.value)} data-testid="filter-model">
+            <option value="">All</option>
+            <For each={models()}>{(model) => <option value={model}>{model}</option>}</For>
+          </select>
+        </label>
+        <label class="field inline">
+          <span class="field-label">Outcome</span>
+          <select class="input" value={filters.outcome} onChange={(e) => setFilters('outcome', e.currentTarget.value as EventFilters['outcome'])} data-testid="filter-outcome">
+            <option value="">All</option>
+            <option value="success">Succeeded</option>
+            <option value="error">Failed</option>
+          </select>
+        </label>
+        <Show when={filtered()}>
+          <button type="button" class="btn btn-small" onClick={() => setFilters({ type: '', model: '', outcome: '' })}>
+            Clear filters
+          </button>
+        </Show>
+        <div class="spacer" />
+        <div class="pager">
+          <button type="button" class="btn btn-small" disabled={pages.page() === 0} onClick={() => pages.newer()}>
+            ← Newer
+          </button>
+          <span class="muted mono">page {pages.page() + 1}</span>
+          <button type="button" class="btn btn-small" disabled={!pages.hasOlder()} onClick={() => pages.older()} data-testid="older">
+            Older →
+          </button>
+        </div>
+      </div>
+
+      <Show when={pages.newSince() > 0}>
+        <InfoNotice
+          action={
+            <button type="button" class="btn btn-small" onClick={() => pages.newest()}>
+              Show newest
+            </button>
+          }
+        >
+          New requests were recorded since this page loaded.
+        </InfoNotice>
+      </Show>
+      <ErrorNotice message={pages.error()} />
+
+      <Show
+        when={pages.events().length > 0 || pages.loading()}
+        fallback={
+          <EmptyState
+            title={filtered() ? 'No events match these filters' : 'No events recorded yet'}
+            actions={
+              filtered() ? (
+                <button type="button" class="btn" onClick={() => setFilters({ type: '', model: '', outcome: '' })}>
+                  Clear filters
+                </button>
+              ) : (
+                <button type="button" class="btn btn-primary" onClick={() => app.navigate('playground')}>
+                  Send one from the Playground
+                </button>
+              )
+            }
+          >
+            <p>{filtered() ? 'Try another endpoint, model or outcome.' : 'Each request to /api/diffusion/* is recorded here when it ends, success or failure.'}</p>
+          </EmptyState>
+        }
+      >
+        <section class="panel flush">
+          <table class="table events-table" data-testid="events-table">
+            <thead>
+              <tr>
+                <th class="num">#</th>
+                <th>Time</th>
+                <th>Endpoint</th>
+                <th>Model</th>
+                <th>Outcome</th>
+                <th class="num">Status</th>
+                <th class="num">Duration</th>
+                <th class="num">First step</th>
+                <th class="num">Steps</th>
+                <th class="num">Tokens</th>
+                <th>User</th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={pages.events()}>
+                {(event) => (
+                  <>
+                    <tr class="clickable" classList={{ open: expanded() === event.id }} onClick={() => setExpanded(expanded() === event.id ? null : event.id)}>
+                      <td class="num muted mono">{event.id}</td>
+                      <td class="nowrap mono">{formatTimestamp(event.timestamp)}</td>
+                      <td>
+                        <span class="endpoint-chip">{endpointLabel(event.event_type)}</span>
+                      </td>
+                      <td class="mono ellipsis">{event.model_id}</td>
+                      <td>
+                        <OutcomeBadge event={event} />
+                      </td>
+                      <td class="num mono">{metaNumber(event, 'status') ?? '—'}</td>
+                      <td class="num">{formatSeconds(event.duration)}</td>
+                      <td class="num">{formatSeconds(metaNumber(event, 'time_to_first_step'))}</td>
+                      <td class="num">{formatCount(metaNumber(event, 'steps'))}</td>
+                      <td class="num">{formatCount(metaNumber(event, 'token_count'))}</td>
+                      <td class="muted ellipsis">{event.user_id}</td>
+                    </tr>
+                    <Show when={expanded() === event.id}>
+                      <tr class="detail">
+                        <td colSpan={11}>
+                          <pre class="code-block">{JSON.stringify(event.metadata, null, 2)}</pre>
+                        </td>
+                      </tr>
+                    </Show>
+                  </>
+                )}
+              </For>
+            </tbody>
+          </table>
+          <footer class="table-foot muted">
+            {pages.events().length} of up to {PAGE_SIZE} per page{pages.loading() ? ' · loading…' : ''}
+          </footer>
+        </section>
+      </Show>
+    </div>
+  );
+}
