@@ -1,6 +1,21 @@
 import { resolve } from 'node:path';
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
+import type { Plugin } from 'vite';
 import solid from 'vite-plugin-solid';
+import { RENDERER_CSP } from './src/shared/csp';
+
+/**
+ * The dev server needs what the production build forbids: Vite injects styles and talks to its
+ * HMR websocket. Only `electron-vite dev` gets this relaxed policy; builds keep index.html's.
+ */
+function devServerCsp(): Plugin {
+  return {
+    name: 'diffusion-monitor:dev-csp',
+    apply: 'serve',
+    transformIndexHtml: (html: string) =>
+      html.replace(RENDERER_CSP, RENDERER_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace("connect-src 'self'", "connect-src 'self' ws: http://localhost:*")),
+  };
+}
 
 export default defineConfig({
   main: {
@@ -12,7 +27,8 @@ export default defineConfig({
     },
   },
   preload: {
-    plugins: [externalizeDepsPlugin()],
+    // A sandboxed preload can require nothing but `electron`: everything else is bundled in.
+    plugins: [externalizeDepsPlugin({ include: [], exclude: ['zod', 'eventsource-parser'] })],
     build: {
       rollupOptions: {
         input: { index: resolve(__dirname, 'src/preload/index.ts') },
@@ -23,9 +39,20 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     base: './',
-    plugins: [solid()],
+    plugins: [solid(), devServerCsp()],
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'src/renderer/index.html') },
+        // zod's sources carry comments Rollup cannot place; harmless, and not ours to fix.
+        onwarn: (warning, warn) => {
+          if (warning.code === 'INVALID_ANNOTATION' && warning.id?.includes('node_modules')) return;
+          warn(warning);
+        },
+      },
+      // Charts and fonts are local; the bundle is loaded from disk or loopback, never a network.
+      chunkSizeWarningLimit: 1024,
+      // Never inline assets as data: URLs; the CSP allows fonts from 'self' only.
+      assetsInlineLimit: 0,
     },
   },
 });
