@@ -1,0 +1,228 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_GENERATE_ANSWER, startFakeDllmServer } from '../fixtures/fakeDllmServer';
+import type { FakeServer } from '../fixtures/fakeHttp';
+import { RENDERER_DIR, startApp, type RunningApp } from './support/startApp';
+
+/**
+ * The browser dashboard end to end: the headless server (in-process, seeded database, fake dllm
+ * backend) serving the renderer build to Debian's Chromium, driven by playwright-core.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SHOTS = join(ROOT, 'test-results', 'e2e');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const VIEWPORT = { width: 1440, height: 900 };
+
+let fake: FakeServer;
+let app: RunningApp;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+/** Console errors and CSP violations the page reported; must stay empty. */
+const pageErrors: string[] = [];
+
+async function screenshot(name: string, fullHeight = false): Promise<void> {
+  if (fullHeight) {
+    // The app scrolls inside its content pane, so a "full page" shot needs a viewport that tall.
+    const height = await page.locator('.content').evaluate((content: { scrollHeight: number }) => content.scrollHeight + 8);
+    await page.setViewportSize({ width: VIEWPORT.width, height: Math.max(VIEWPORT.height, height) });
+  }
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  if (fullHeight) await page.setViewportSize(VIEWPORT);
+}
+
+async function open(view: string): Promise<void> {
+  await page.goto(`${app.url}/#/${view}`);
+  await page.getByTestId(`${view}-view`).waitFor();
+}
+
+/**
+ * What the page functions below touch, typed structurally: they run in Chromium, while this file
+ * is type-checked without the DOM library.
+ */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  toDataURL(): string;
+}
+interface ElementLike {
+  dataset: Record<string, string | undefined>;
+  querySelectorAll(selector: string): { length: number };
+}
+interface PageGlobals {
+  document: { querySelector(selector: string): ElementLike };
+  MutationObserver: new (callback: () => void) => { observe(target: ElementLike, options: Record<string, boolean>): void };
+  seenSteps: Array<{ step: string; masked: string; masks: number }>;
+}
+
+/** Painted pixels of a canvas (alpha > 0), read back from the page. */
+function paintedPixels(testId: string): Promise<number> {
+  return page.getByTestId(testId).locator('canvas').evaluate((canvas: CanvasLike) => {
+    const context2d = canvas.getContext('2d');
+    if (!context2d || canvas.width === 0 || canvas.height === 0) return 0;
+    const data = context2d.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) painted += 1;
+    return painted;
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  fake = await startFakeDllmServer({ steps: 16, stepMs: 60 });
+  app = await startApp({ backendUrl: fake.url });
+  profile = mkdtempSync(join(tmpdir(), 'diffusion-monitor-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: VIEWPORT,
+    acceptDownloads: true,
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await context?.close();
+  await app?.close();
+  await fake?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('the browser dashboard', () => {
+  it('shows the seeded numbers', async () => {
+    await open('dashboard');
+    await page.getByRole('radio', { name: 'All' }).click();
+    const requests = page.getByTestId('kpi-requests').locator('.tile-value');
+    await expect.poll(() => requests.textContent()).toBe(String(app.totals.requests));
+    expect(await page.getByTestId('kpi-errors').locator('.tile-value').textContent()).toBe(String(app.totals.errors));
+    const successRate = (((app.totals.requests - app.totals.errors) / app.totals.requests) * 100).toFixed(1);
+    expect(await page.getByTestId('kpi-success').locator('.tile-value').textContent()).toBe(`${successRate}%`);
+    await expect.poll(() => page.getByTestId('live-indicator').textContent()).toContain('Live');
+    await page.getByRole('radio', { name: '1 hour' }).click();
+    await expect.poll(() => requests.textContent()).not.toBe(String(app.totals.requests));
+    await screenshot('dashboard', true);
+  });
+
+  it('draws the charts and redraws them when a request is made', async () => {
+    await open('dashboard');
+    await page.getByRole('radio', { name: '15 min' }).click();
+    const requests = page.getByTestId('kpi-requests').locator('.tile-value');
+    await expect.poll(() => requests.textContent()).toMatch(/^\d+$/);
+    const before = Number(await requests.textContent());
+    for (const chart of ['chart-requests', 'chart-latency', 'chart-throughput', 'chart-ttfs', 'chart-endpoints', 'chart-models', 'chart-errors']) {
+      await expect.poll(() => paintedPixels(chart), { message: chart }).toBeGreaterThan(2000);
+    }
+    const image = (): Promise<string> => page.getByTestId('chart-requests').locator('canvas').evaluate((canvas: CanvasLike) => canvas.toDataURL());
+    const drawn = await image();
+
+    // A request from another client: the dashboard learns of it by push, not by reloading.
+    const response = await fetch(`${app.url}/api/diffusion/generate`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ prompt: 'one more', max_new_tokens: 16 }),
+    });
+    expect(response.status).toBe(200);
+    await expect.poll(() => requests.textContent(), { timeout: 10_000 }).toBe(String(before + 1));
+    await expect.poll(image, { timeout: 10_000 }).not.toBe(drawn);
+  });
+
+  it('streams a generation in the playground with visible denoising steps', async () => {
+    await open('playground');
+    await expect.poll(() => page.locator('input[list=playground-models]').inputValue()).toBe('fake-dream-7b');
+    await page.getByTestId('prompt').fill('Explain diffusion language models.');
+    // Record every canvas state the page shows while the stream runs.
+    await page.evaluate(() => {
+      const scope = globalThis as unknown as PageGlobals;
+      const seen: PageGlobals['seenSteps'] = [];
+      scope.seenSteps = seen;
+      const canvas = scope.document.querySelector('[data-testid=diffusion-canvas]');
+      new scope.MutationObserver(() => {
+        const step = canvas.dataset.step ?? '';
+        if (step !== '' && seen.at(-1)?.step !== step) seen.push({ step, masked: canvas.dataset.masked ?? '', masks: canvas.querySelectorAll('.tok.mask').length });
+      }).observe(canvas, { attributes: true, childList: true, subtree: true });
+    });
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => page.locator('.tok.mask').count()).toBeGreaterThan(0);
+    // Half-way through: some positions filled in, some still masked.
+    await expect.poll(async () => Number(await page.getByTestId('diffusion-canvas').getAttribute('data-masked')), { timeout: 10_000 }).toBeLessThanOrEqual(7);
+    await screenshot('playground-streaming');
+    await page.getByTestId('run-outcome').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('run-output').textContent()).toContain(DEFAULT_GENERATE_ANSWER);
+
+    const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).seenSteps);
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    expect(seen.some((s) => s.masks > 0)).toBe(true);
+    const masked = seen.map((s) => Number(s.masked));
+    expect(masked[0]).toBeGreaterThan(masked.at(-1) as number);
+    expect(masked.at(-1)).toBe(0);
+
+    // The scrubber goes back to the first step, masks and all.
+    await page.getByTestId('scrubber').locator('input[type=range]').fill('0');
+    await expect.poll(() => page.locator('.tok.mask').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('step-label').textContent()).toMatch(/^step 1 \/ 16/);
+    await page.getByTestId('scrubber').locator('input[type=range]').fill('8');
+    await screenshot('playground');
+  });
+
+  it('downloads exports whose content matches the export route', async () => {
+    await open('export');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button-prometheus').click()]);
+    expect(download.suggestedFilename()).toMatch(/^diffusion-monitor-\d{4}-\d{2}-\d{2}\.prom$/);
+    const file = await download.path();
+    const served = await (await fetch(`${app.url}/api/diffusion/metrics/export?format=prometheus`)).text();
+    expect(readFileSync(file, 'utf8')).toBe(served);
+    await expect.poll(() => page.locator('.notice-ok').textContent()).toContain('Downloaded');
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button-csv').click()]);
+    expect(csv.suggestedFilename()).toMatch(/\.csv$/);
+    const lines = readFileSync(await csv.path(), 'utf8').trim().split('\r\n');
+    // The seeded events, plus the request and the playground run of the tests before.
+    expect(lines.length - 1).toBe(app.totals.requests + 2);
+    await screenshot('export');
+  });
+
+  it('keeps saved settings across a reload', async () => {
+    await open('settings');
+    const model = page.getByTestId('setting-model');
+    await model.waitFor();
+    await page.getByTestId('test-connection').click();
+    await expect.poll(() => page.locator('.probe-result').textContent()).toContain('fake-dream-7b');
+    await page.locator('.probe-result .chip', { hasText: 'fake-dream-7b' }).click();
+    expect(await model.inputValue()).toBe('fake-dream-7b');
+    await page.getByTestId('save-settings').click();
+    await expect.poll(() => page.locator('.notice-ok').textContent()).toContain('In effect now: default model');
+    await screenshot('settings');
+    await page.reload();
+    await page.getByTestId('settings-view').waitFor();
+    await expect.poll(() => page.getByTestId('setting-model').inputValue()).toBe('fake-dream-7b');
+    expect(JSON.parse(readFileSync(app.settingsFile, 'utf8'))).toMatchObject({ model: 'fake-dream-7b' });
+  });
+
+  it('lists and filters the events', async () => {
+    await open('events');
+    await expect.poll(() => page.getByTestId('events-table').locator('tbody tr').count()).toBe(50);
+    await screenshot('events');
+    await page.getByTestId('filter-outcome').selectOption('error');
+    await expect.poll(() => page.getByTestId('events-table').locator('tbody tr').count()).toBe(app.totals.errors);
+    expect(await page.getByTestId('events-table').locator('.badge-ok').count()).toBe(0);
+  });
+
+  it('reported no console errors or CSP violations', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
