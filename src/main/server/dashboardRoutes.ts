@@ -11,7 +11,7 @@ import { DiffusionError } from '../../shared/errors';
 import { exportDocument } from '../export/exportDocument';
 import type { InFlightRequests } from '../metrics/inFlightRequests';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
-import { sendError } from './errorReplies';
+import { openEventStream, sendError } from './errorReplies';
 import type { MonitorService } from './monitorService';
 
 export interface DashboardRoutesOptions {
@@ -140,16 +140,8 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
       return answer(reply, await service.saveSettings(update));
     });
 
-    scope.get(HTTP_ROUTES.liveUpdates.path, (request, reply) => {
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache, no-transform',
-        Connection: 'keep-alive',
-        'X-Accel-Buffering': 'no',
-        'X-Request-Id': String(request.id),
-      });
+    scope.get(HTTP_ROUTES.liveUpdates.path, (_request, reply) => {
+      const raw = openEventStream(reply);
       raw.write('retry: 2000\n: connected\n\n');
       const unsubscribe = service.liveUpdates((update) => {
         if (!raw.destroyed) raw.write(`data: ${JSON.stringify(update)}\n\n`);

@@ -15,7 +15,7 @@ import {
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
 import { estimateTokenCount } from '../metrics/requestEvent';
-import { sendError, toDiffusionError } from './errorReplies';
+import { openEventStream, sendError, toDiffusionError } from './errorReplies';
 
 /** Counts requests in progress per endpoint (exported as a gauge). */
 export interface InFlightTracker {
@@ -240,17 +240,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     streamsByClient.set(client, open + 1);
     deps.inFlight?.start(ctx.endpoint);
 
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-      'X-Request-Id': ctx.requestId,
-      'Server-Timing': `bridge;dur=${ms(ctx.elapsed())}`,
-    });
-    raw.flushHeaders();
+    const raw = openEventStream(reply, { 'X-Request-Id': ctx.requestId, 'Server-Timing': `bridge;dur=${ms(ctx.elapsed())}` });
     let clientGone = false;
     raw.on('close', () => {
       if (!raw.writableFinished) {

@@ -29,3 +29,23 @@ export function toDiffusionError(error: unknown): DiffusionError {
       return new DiffusionError('internal', 'internal error; see the server log', { cause: error });
   }
 }
+
+/**
+ * Takes the response over from Fastify and opens a Server-Sent Events stream: no caching, no
+ * proxy buffering, the request id, plus any `extra` headers. Headers go out at once so the
+ * client sees the stream open before the first event.
+ */
+export function openEventStream(reply: FastifyReply, extra: Record<string, string> = {}): FastifyReply['raw'] {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+    'X-Request-Id': String(reply.request.id),
+    ...extra,
+  });
+  raw.flushHeaders();
+  return raw;
+}
