@@ -4,6 +4,7 @@ import { ConfigError, USAGE, resolveConfig, type ResolveInput } from './config';
 import { StartupError, startCore } from './core';
 import type { Logger } from './metrics/metricsStore';
 import { createDashboard } from './server/dashboardPlugin';
+import { dashboardBuilt } from './server/dashboardRoutes';
 
 /** Headless entry: `npm run serve -- [options]`. The same core as the desktop app, without Electron. */
 const log: Logger = {
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
     return;
   }
   let core;
-  const dashboard = createDashboard({ input, config, rendererDir: fileURLToPath(new URL('../../out/renderer', import.meta.url)), log });
+  const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+  const dashboard = createDashboard({ input, config, rendererDir, log });
   try {
     core = await startCore(config, { log, plugins: [dashboard.plugin] });
     dashboard.attach(core);
@@ -41,7 +43,9 @@ async function main(): Promise<void> {
     throw error;
   }
   process.stdout.write(`Diffusion Monitor listening on ${core.server.url} (metrics database: ${config.dbPath})\n`);
-  process.stdout.write(`Dashboard: ${core.server.url}/\n`);
+  process.stdout.write(
+    dashboardBuilt(rendererDir) ? `Dashboard: ${core.server.url}/\n` : 'Dashboard: not built yet; run `npm run build` once to serve it at / (the API works without it)\n',
+  );
   let signalled = false;
   const shutdown = (signal: string): void => {
     if (signalled) {

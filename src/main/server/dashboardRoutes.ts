@@ -34,6 +34,11 @@ const PAGE_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
 } as const;
 
+/** Whether the renderer build is there to serve at `/` (the start-up line says so when it is not). */
+export function dashboardBuilt(rendererDir: string | null): rendererDir is string {
+  return rendererDir !== null && existsSync(join(rendererDir, 'index.html'));
+}
+
 const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>Diffusion Monitor</title>
 <body style="font-family:system-ui;background:#0b0f14;color:#d8dee9;padding:3rem">
 <h1>The dashboard is not built yet</h1>
@@ -177,7 +182,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
   });
 
   const rendererDir = options.rendererDir;
-  if (rendererDir !== null && existsSync(join(rendererDir, 'index.html'))) {
+  if (dashboardBuilt(rendererDir)) {
     await app.register(fastifyStatic, {
       root: rendererDir,
       prefix: '/',
@@ -189,7 +194,6 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
       },
     });
   } else {
-    options.log.warn(`dashboard not built (no ${rendererDir === null ? 'renderer folder' : join(rendererDir, 'index.html')}); run npm run build`);
     app.get('/', async (_request, reply) => reply.code(503).headers(PAGE_HEADERS).header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'").type('text/html; charset=utf-8').send(NOT_BUILT_PAGE));
   }
 }
