@@ -36,6 +36,8 @@ export class MetricsAggregates {
   private readonly minutes = new Map<number, Map<string, RollupCell>>();
   private readonly late = new Map<string, LateCell>();
   private readonly dirty = new Map<string, { bucket: number; key: string; cell: RollupCell }>();
+  /** Merged cells of whole hours, built from the minutes on first use; an event in the hour drops it. */
+  private readonly hours = new Map<number, LabelledCell[]>();
   /** How many minutes of per-minute cells stay in memory; longer windows read the database. */
   readonly retentionMinutes: number;
 
@@ -68,6 +70,7 @@ export class MetricsAggregates {
       this.minutes.set(minute, perMinute);
     }
     this.cellIn(perMinute, minute, key).add(sample);
+    this.hours.delete(Math.floor(minute / 60));
   }
 
   private cellIn(cells: Map<string, RollupCell>, bucket: number, key: string): RollupCell {
@@ -110,6 +113,7 @@ export class MetricsAggregates {
 
   /** Loads persisted rows (all-time rows and recent minute rows) into memory. */
   load(rows: Iterable<RollupRow>): void {
+    this.hours.clear();
     for (const row of rows) {
       const key = cellKey(row.event_type, row.model_id);
       const cell = RollupCell.fromRow(row);
@@ -136,6 +140,7 @@ export class MetricsAggregates {
     const oldest = this.oldestRetainedMinute(nowSeconds);
     if (this.dirty.size > 0) return;
     for (const minute of this.minutes.keys()) if (minute < oldest) this.minutes.delete(minute);
+    for (const hour of this.hours.keys()) if (hour * 60 < oldest) this.hours.delete(hour);
   }
 
   /** All-time cells, live objects: callers must not mutate them. */
@@ -150,6 +155,29 @@ export class MetricsAggregates {
     for (const minute of minutes) {
       for (const [key, cell] of this.minutes.get(minute) ?? []) out.push({ minute, ...splitKey(key), cell });
     }
+    return out;
+  }
+
+  /**
+   * Cells covering minutes `fromMinute` up to now, one or more per (event type, model) — merge
+   * them with `mergeByLabels`. Whole hours before `nowMinute` come as one merged cell each,
+   * cached until an event lands in them, so a 24 h window costs about 24 hour cells plus the
+   * minutes at its two edges instead of 1,440 minute cells. The cells must not be mutated.
+   */
+  cellsSince(fromMinute: number, nowMinute: number): LabelledCell[] {
+    const firstHour = Math.ceil(fromMinute / 60);
+    const endHour = Math.floor(nowMinute / 60); // the current hour is still filling: minutes
+    if (firstHour >= endHour) return this.minuteCells(fromMinute);
+    const out: LabelledCell[] = this.minuteCells(fromMinute, firstHour * 60 - 1);
+    for (let hour = firstHour; hour < endHour; hour += 1) {
+      let merged = this.hours.get(hour);
+      if (!merged) {
+        merged = mergeByLabels(this.minuteCells(hour * 60, hour * 60 + 59));
+        this.hours.set(hour, merged);
+      }
+      out.push(...merged);
+    }
+    out.push(...this.minuteCells(endHour * 60));
     return out;
   }
 }

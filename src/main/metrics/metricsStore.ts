@@ -268,7 +268,7 @@ export class MetricsStore {
     const now = this.clock();
     const fromMinute = minuteOf(now - windowSeconds);
     const oldest = this.aggregates.oldestRetainedMinute(now);
-    const parts: LabelledCell[] = this.aggregates.minuteCells(Math.max(fromMinute, oldest));
+    const parts: LabelledCell[] = this.aggregates.cellsSince(Math.max(fromMinute, oldest), minuteOf(now));
     if (fromMinute < oldest) {
       // Older than memory: minute rows not yet compacted, then whole hours (hour precision).
       this.flush();
