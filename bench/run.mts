@@ -1,17 +1,20 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBridgeBench, type BridgeBenchRow } from './bridgeBench';
+import { runDashboardBench, type DashboardBench } from './dashboardBench';
 import { runStoreBench, type StoreBenchRow } from './storeBench';
 
 /**
- * `npm run bench` — measures the metrics store and the bridge overhead and writes
- * bench/RESULTS.md. Options: `--only store|bridge` (the other section keeps its last numbers),
- * `--sizes 10000,100000` (store table sizes).
+ * `npm run bench` — measures the metrics store, the dashboard's queries and the bridge overhead
+ * and writes bench/RESULTS.md. Options: `--only store|dashboard|bridge` (the other sections keep
+ * their last numbers), `--sizes 10000,100000` (store table sizes), `--window-events 100000`
+ * (events inside the last 24 h for the dashboard section).
  */
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const only = option('--only');
 const sizes = option('--sizes')?.split(',').map(Number) ?? [10_000, 100_000, 1_000_000];
+const windowEvents = Number(option('--window-events') ?? 100_000);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const resultsPath = join(import.meta.dirname, 'RESULTS.md');
 const previous = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '';
@@ -47,6 +50,26 @@ function storeSection(rows: StoreBenchRow[]): string[] {
   ];
 }
 
+function dashboardSection(bench: DashboardBench): string[] {
+  const ms = (n: number): string => n.toFixed(2);
+  return [
+    '## Dashboard queries',
+    '',
+    `${bench.events.toLocaleString('en')} events written through the recorder, all inside the last 24 hours, then the store is reopened`,
+    'and asked what the dashboard asks. Series: first build of the window, rebuild with nothing new (cached',
+    'buckets), and rebuild after one new event landed (what every live refresh costs). Medians of 20 runs.',
+    '',
+    '| window | events in window | summary (ms) | series first (ms) | series cached (ms) | series after a new event (ms) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...bench.rows.map(
+      (r) => `| ${r.window} | ${r.eventsInWindow.toLocaleString('en')} | ${ms(r.summaryMs)} | ${ms(r.seriesColdMs)} | ${ms(r.seriesWarmMs)} | ${ms(r.seriesAfterEventMs)} |`,
+    ),
+    '',
+    `Events page (50 newest): ${ms(bench.eventsPageMs)} ms; filtered by type, model and outcome: ${ms(bench.filteredPageMs)} ms.`,
+    '',
+  ];
+}
+
 function bridgeSection(rows: BridgeBenchRow[]): string[] {
   const ms = (n: number): string => n.toFixed(3);
   return [
@@ -76,6 +99,7 @@ function bridgeSection(rows: BridgeBenchRow[]): string[] {
 }
 
 const store = only === undefined || only === 'store' ? storeSection(runStoreBench(sizes, log)) : previousSection('## Metrics store');
+const dashboard = only === undefined || only === 'dashboard' ? dashboardSection(runDashboardBench(windowEvents, log)) : previousSection('## Dashboard queries');
 const bridge = only === undefined || only === 'bridge' ? bridgeSection(await runBridgeBench(log)) : previousSection('## Bridge overhead');
 
 const lines = [
@@ -84,6 +108,7 @@ const lines = [
   `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}, 2 cores.`,
   '',
   ...store,
+  ...dashboard,
   ...bridge,
 ];
 writeFileSync(resultsPath, lines.join('\n'));
