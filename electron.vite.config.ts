@@ -13,7 +13,10 @@ function devServerCsp(): Plugin {
     name: 'diffusion-monitor:dev-csp',
     apply: 'serve',
     transformIndexHtml: (html: string) =>
-      html.replace(RENDERER_CSP, RENDERER_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace("connect-src 'self'", "connect-src 'self' ws: http://localhost:*")),
+      html.replace(
+        RENDERER_CSP,
+        RENDERER_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace("connect-src 'self'", "connect-src 'self' ws: http://localhost:*"),
+      ),
   };
 }
 

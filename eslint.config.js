@@ -42,7 +42,13 @@ export default tseslint.config(
     languageOptions: { ...solid.languageOptions, globals: { ...globals.browser } },
     rules: {
       ...solid.rules,
-      'no-restricted-imports': ['error', { ...noElectron, patterns: [...noElectron.patterns, { group: ['node:*', '**/main/**'], message: 'The renderer talks to main only through the API object.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          ...noElectron,
+          patterns: [...noElectron.patterns, { group: ['node:*', '**/main/**'], message: 'The renderer talks to main only through the API object.' }],
+        },
+      ],
     },
   },
 );

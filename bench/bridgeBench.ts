@@ -111,10 +111,7 @@ export async function runBridgeBench(
   const rates = options.rates ?? [200, 0];
   const dir = mkdtempSync(join(tmpdir(), 'dm-bridge-'));
   const fake = await startProcess(['test/fixtures/fakeDllmServer.ts', '--port', '0', '--steps', '1', '--step-ms', '0'], /listening on (http:\/\/\S+)/);
-  const server = await startProcess(
-    ['src/main/serve.ts', '--port', '0', '--db', join(dir, 'm.db'), '--backend', fake.url],
-    /listening on (http:\/\/\S+)/,
-  );
+  const server = await startProcess(['src/main/serve.ts', '--port', '0', '--db', join(dir, 'm.db'), '--backend', fake.url], /listening on (http:\/\/\S+)/);
   const rows: BridgeBenchRow[] = [];
   try {
     const body = JSON.stringify({ prompt: 'Write one sentence about diffusion models.', steps: 1 });

@@ -83,7 +83,9 @@ export function runDashboardBench(count: number, log: (line: string) => void): D
     for (const window of WINDOWS) {
       const windowSeconds = TIME_WINDOW_SECONDS[window] ?? undefined;
       const eventsInWindow = store.summary(windowSeconds === undefined ? {} : { windowSeconds }).overall.total_requests;
-      const summaryMs = median(Array.from({ length: 20 }, () => timed(() => store.summary(windowSeconds === undefined ? { recentLimit: 20 } : { windowSeconds, recentLimit: 20 }))));
+      const summaryMs = median(
+        Array.from({ length: 20 }, () => timed(() => store.summary(windowSeconds === undefined ? { recentLimit: 20 } : { windowSeconds, recentLimit: 20 }))),
+      );
       const seriesColdMs = timed(() => series.build(window));
       const seriesWarmMs = median(Array.from({ length: 20 }, () => timed(() => series.build(window))));
       const afterEvent: number[] = [];
@@ -94,10 +96,14 @@ export function runDashboardBench(count: number, log: (line: string) => void): D
         afterEvent.push(timed(() => series.build(window)));
       }
       rows.push({ window, eventsInWindow, summaryMs, seriesColdMs, seriesWarmMs, seriesAfterEventMs: median(afterEvent) });
-      log(`dashboard: ${window}: ${eventsInWindow} events, summary ${summaryMs.toFixed(2)} ms, series ${seriesColdMs.toFixed(2)} / ${seriesWarmMs.toFixed(2)} / ${median(afterEvent).toFixed(2)} ms`);
+      log(
+        `dashboard: ${window}: ${eventsInWindow} events, summary ${summaryMs.toFixed(2)} ms, series ${seriesColdMs.toFixed(2)} / ${seriesWarmMs.toFixed(2)} / ${median(afterEvent).toFixed(2)} ms`,
+      );
     }
     const eventsPageMs = median(Array.from({ length: 20 }, () => timed(() => store.events({ limit: 50 }))));
-    const filteredPageMs = median(Array.from({ length: 20 }, () => timed(() => store.events({ limit: 50, eventType: 'diffusion_infill', modelId: MODELS[2] as string, outcome: 'error' }))));
+    const filteredPageMs = median(
+      Array.from({ length: 20 }, () => timed(() => store.events({ limit: 50, eventType: 'diffusion_infill', modelId: MODELS[2] as string, outcome: 'error' }))),
+    );
     series.close();
     store.close();
     return { events: count, eventsPageMs, filteredPageMs, rows };

@@ -24,7 +24,11 @@ function previousSection(heading: string): string[] {
   const start = previous.indexOf(heading);
   if (start === -1) return [`${heading}`, '', '(not measured yet)', ''];
   const next = previous.indexOf('\n## ', start + heading.length);
-  return previous.slice(start, next === -1 ? undefined : next + 1).trimEnd().split('\n').concat('');
+  return previous
+    .slice(start, next === -1 ? undefined : next + 1)
+    .trimEnd()
+    .split('\n')
+    .concat('');
 }
 
 const fmt = (n: number, digits = 1): string => n.toFixed(digits);
@@ -62,7 +66,8 @@ function dashboardSection(bench: DashboardBench): string[] {
     '| window | events in window | summary (ms) | series first (ms) | series cached (ms) | series after a new event (ms) |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...bench.rows.map(
-      (r) => `| ${r.window} | ${r.eventsInWindow.toLocaleString('en')} | ${ms(r.summaryMs)} | ${ms(r.seriesColdMs)} | ${ms(r.seriesWarmMs)} | ${ms(r.seriesAfterEventMs)} |`,
+      (r) =>
+        `| ${r.window} | ${r.eventsInWindow.toLocaleString('en')} | ${ms(r.summaryMs)} | ${ms(r.seriesColdMs)} | ${ms(r.seriesWarmMs)} | ${ms(r.seriesAfterEventMs)} |`,
     ),
     '',
     `Events page (50 newest): ${ms(bench.eventsPageMs)} ms; filtered by type, model and outcome: ${ms(bench.filteredPageMs)} ms.`,

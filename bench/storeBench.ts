@@ -78,7 +78,9 @@ export function runStoreBench(sizes: readonly number[], log: (line: string) => v
       const measured = probe(path);
       const dbMb = (statSync(path).size + (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0)) / 2 ** 20;
       rows.push({ events, insertPerSecond, dbMb, ...measured });
-      log(`store: ${events}: ${Math.round(insertPerSecond)} inserts/s, start-up ${measured.startupMs.toFixed(1)} ms, summary ${measured.summaryMs.toFixed(2)} ms, prometheus ${measured.prometheusMs.toFixed(2)} ms, RSS ${measured.rssMb.toFixed(0)} MB`);
+      log(
+        `store: ${events}: ${Math.round(insertPerSecond)} inserts/s, start-up ${measured.startupMs.toFixed(1)} ms, summary ${measured.summaryMs.toFixed(2)} ms, prometheus ${measured.prometheusMs.toFixed(2)} ms, RSS ${measured.rssMb.toFixed(0)} MB`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -44,7 +44,14 @@ const run = (command, args) => spawnSync(command, args, { cwd: work, stdio: 'inh
 console.log(`building better-sqlite3 ${sqliteVersion} for Electron ${electron.version} (ABI ${wanted.abi}, ${process.platform}-${process.arch})`);
 const ok =
   run(bin('prebuild-install'), ['--runtime', 'electron', '--target', electron.version, '--arch', process.arch, '--verbose']) ||
-  run(bin('node-gyp'), ['rebuild', '--release', `--target=${electron.version}`, `--arch=${process.arch}`, '--dist-url=https://electronjs.org/headers', '--runtime=electron']);
+  run(bin('node-gyp'), [
+    'rebuild',
+    '--release',
+    `--target=${electron.version}`,
+    `--arch=${process.arch}`,
+    '--dist-url=https://electronjs.org/headers',
+    '--runtime=electron',
+  ]);
 const built = join(work, 'build', 'Release', 'better_sqlite3.node');
 if (!ok || !existsSync(built)) {
   rmSync(work, { recursive: true, force: true });

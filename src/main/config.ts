@@ -250,22 +250,54 @@ export function resolveConfig(input: ResolveInput): AppConfig & { help: boolean 
   const file = settingsPath ? readSettingsFile(settingsPath, explicitSettings !== undefined) : {};
 
   const host = pick(flag('host'), env.DIFFUSION_MONITOR_HOST, file.host) ?? '127.0.0.1';
-  const port = toNumber('port', pick<string | number>(flag('port'), env.DIFFUSION_MONITOR_PORT, file.port), 7000, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'an integer from 0 to 65535');
-  const timeoutSeconds = toNumber('timeout', pick<string | number>(flag('timeout'), env.DIFFUSION_LLM_TIMEOUT, file.timeout), 120, (n) => n > 0 && n <= 3600, 'a number of seconds above 0 and at most 3600');
+  const port = toNumber(
+    'port',
+    pick<string | number>(flag('port'), env.DIFFUSION_MONITOR_PORT, file.port),
+    7000,
+    (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+    'an integer from 0 to 65535',
+  );
+  const timeoutSeconds = toNumber(
+    'timeout',
+    pick<string | number>(flag('timeout'), env.DIFFUSION_LLM_TIMEOUT, file.timeout),
+    120,
+    (n) => n > 0 && n <= 3600,
+    'a number of seconds above 0 and at most 3600',
+  );
   const kind = pick(flag('backend-kind'), env.DIFFUSION_LLM_BACKEND, file.backendKind) ?? 'dllm';
   if (!(BACKEND_KINDS as readonly string[]).includes(kind)) {
     throw new ConfigError(`backend kind must be one of ${BACKEND_KINDS.join(', ')}; got ${JSON.stringify(kind)}`);
   }
-  const openaiGenerateApi = oneOf('openai generate API', pick(flag('openai-generate'), env.DIFFUSION_LLM_OPENAI_GENERATE, file.openaiGenerateApi), OPENAI_GENERATE_APIS, 'chat');
-  const openaiInfillApi = oneOf('openai infill API', pick(flag('openai-infill'), env.DIFFUSION_LLM_OPENAI_INFILL, file.openaiInfillApi), OPENAI_INFILL_APIS, 'completions');
+  const openaiGenerateApi = oneOf(
+    'openai generate API',
+    pick(flag('openai-generate'), env.DIFFUSION_LLM_OPENAI_GENERATE, file.openaiGenerateApi),
+    OPENAI_GENERATE_APIS,
+    'chat',
+  );
+  const openaiInfillApi = oneOf(
+    'openai infill API',
+    pick(flag('openai-infill'), env.DIFFUSION_LLM_OPENAI_INFILL, file.openaiInfillApi),
+    OPENAI_INFILL_APIS,
+    'completions',
+  );
   // A boolean flag can only switch on; the environment and the settings file can also switch off.
-  const openaiDiffusing = (flags['openai-diffusing'] === true ? true : undefined) ?? toBoolean('DIFFUSION_LLM_OPENAI_DIFFUSING', env.DIFFUSION_LLM_OPENAI_DIFFUSING) ?? file.openaiDiffusing ?? false;
+  const openaiDiffusing =
+    (flags['openai-diffusing'] === true ? true : undefined) ??
+    toBoolean('DIFFUSION_LLM_OPENAI_DIFFUSING', env.DIFFUSION_LLM_OPENAI_DIFFUSING) ??
+    file.openaiDiffusing ??
+    false;
   const token = pick(flag('token'), env.DIFFUSION_MONITOR_TOKEN, file.token ?? undefined) ?? null;
   if (!isLoopbackHost(host) && token === null) {
     throw new ConfigError(`listening on ${host} exposes the server beyond this machine; set --token (or DIFFUSION_MONITOR_TOKEN) to require a bearer token`);
   }
   const allowedRaw = pick(flag('allowed-hosts'), env.DIFFUSION_MONITOR_ALLOWED_HOSTS);
-  const allowedHosts = allowedRaw !== undefined ? allowedRaw.split(',').map((h) => h.trim()).filter(Boolean) : (file.allowedHosts ?? []);
+  const allowedHosts =
+    allowedRaw !== undefined
+      ? allowedRaw
+          .split(',')
+          .map((h) => h.trim())
+          .filter(Boolean)
+      : (file.allowedHosts ?? []);
   const db = pick(flag('db'), env.METRICS_DB, file.db);
 
   return {

@@ -21,7 +21,12 @@ function fail(message: string, code: number): never {
 async function main(): Promise<void> {
   let config;
   // Settings saved from the browser dashboard go to ./diffusion-monitor.json unless --settings names a file.
-  const input: ResolveInput = { argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), defaultSettingsFile: resolve(process.cwd(), 'diffusion-monitor.json') };
+  const input: ResolveInput = {
+    argv: process.argv.slice(2),
+    env: process.env,
+    cwd: process.cwd(),
+    defaultSettingsFile: resolve(process.cwd(), 'diffusion-monitor.json'),
+  };
   try {
     config = resolveConfig(input);
   } catch (error) {
@@ -44,7 +49,9 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`Diffusion Monitor listening on ${core.server.url} (metrics database: ${config.dbPath})\n`);
   process.stdout.write(
-    dashboardBuilt(rendererDir) ? `Dashboard: ${core.server.url}/\n` : 'Dashboard: not built yet; run `npm run build` once to serve it at / (the API works without it)\n',
+    dashboardBuilt(rendererDir)
+      ? `Dashboard: ${core.server.url}/\n`
+      : 'Dashboard: not built yet; run `npm run build` once to serve it at / (the API works without it)\n',
   );
   let signalled = false;
   const shutdown = (signal: string): void => {

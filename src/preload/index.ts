@@ -57,9 +57,7 @@ function stream<K extends StreamKey>(key: K): DiffusionMonitorApi[K] {
   const call = (input: unknown, onEvent: (payload: unknown) => void): StreamHandle<unknown> => {
     const id = nextId++;
     listenersOf(key).set(id, onEvent);
-    const result = (ipcRenderer.invoke(channelOf(key), id, input) as Promise<Result<unknown>>)
-      .catch(bridgeFailure)
-      .finally(() => listenersOf(key).delete(id));
+    const result = (ipcRenderer.invoke(channelOf(key), id, input) as Promise<Result<unknown>>).catch(bridgeFailure).finally(() => listenersOf(key).delete(id));
     return { result, cancel: () => ipcRenderer.send(channelOf(key, 'cancel'), id) };
   };
   return call as DiffusionMonitorApi[K];

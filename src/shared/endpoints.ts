@@ -5,12 +5,7 @@
 export const ENDPOINTS = ['generate', 'infill', 'generate/stream', 'infill/stream'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
-export const EVENT_TYPES = [
-  'diffusion_generate',
-  'diffusion_infill',
-  'diffusion_generate_stream',
-  'diffusion_infill_stream',
-] as const;
+export const EVENT_TYPES = ['diffusion_generate', 'diffusion_infill', 'diffusion_generate_stream', 'diffusion_infill_stream'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const EVENT_TYPE_BY_ENDPOINT: Record<Endpoint, EventType> = {
@@ -20,9 +15,7 @@ const EVENT_TYPE_BY_ENDPOINT: Record<Endpoint, EventType> = {
   'infill/stream': 'diffusion_infill_stream',
 };
 
-const ENDPOINT_BY_EVENT_TYPE = Object.fromEntries(
-  ENDPOINTS.map((endpoint) => [EVENT_TYPE_BY_ENDPOINT[endpoint], endpoint]),
-) as Record<EventType, Endpoint>;
+const ENDPOINT_BY_EVENT_TYPE = Object.fromEntries(ENDPOINTS.map((endpoint) => [EVENT_TYPE_BY_ENDPOINT[endpoint], endpoint])) as Record<EventType, Endpoint>;
 
 export function eventTypeOf(endpoint: Endpoint): EventType {
   return EVENT_TYPE_BY_ENDPOINT[endpoint];

@@ -1,16 +1,7 @@
 import { z } from 'zod';
 
 /** The error taxonomy of PRODUCT.md: every failure is exactly one of these. */
-export const ERROR_TYPES = [
-  'validation',
-  'timeout',
-  'network',
-  'backend',
-  'model_unavailable',
-  'cancelled',
-  'rate_limited',
-  'internal',
-] as const;
+export const ERROR_TYPES = ['validation', 'timeout', 'network', 'backend', 'model_unavailable', 'cancelled', 'rate_limited', 'internal'] as const;
 export const ErrorTypeSchema = z.enum(ERROR_TYPES);
 export type ErrorType = z.infer<typeof ErrorTypeSchema>;
 

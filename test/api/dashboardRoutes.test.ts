@@ -23,7 +23,12 @@ async function start(options: { renderer?: boolean; argv?: string[] } = {}): Pro
     writeFileSync(`${rendererDir}/index.html`, '<!doctype html><title>Diffusion Monitor</title>');
     writeFileSync(`${rendererDir}/assets/app-1234.js`, 'console.log(1)');
   }
-  const input = { argv: ['--port', '0', '--db', dir.file('m.db'), ...(options.argv ?? [])], env: {}, cwd: dir.path, defaultSettingsFile: dir.file('settings.json') };
+  const input = {
+    argv: ['--port', '0', '--db', dir.file('m.db'), ...(options.argv ?? [])],
+    env: {},
+    cwd: dir.path,
+    defaultSettingsFile: dir.file('settings.json'),
+  };
   const config = resolveConfig(input);
   const dashboard = createDashboard({ input, config, rendererDir, log: silentLogger });
   core = await startCore(config, { log: silentLogger, plugins: [dashboard.plugin] });
@@ -78,12 +83,21 @@ describe('/api/monitor', () => {
 
   it('answers bad input with 400 and the field named', async () => {
     const { url } = await start();
-    for (const path of [`${HTTP_ROUTES.summary.path}?window=3y`, `${HTTP_ROUTES.events.path}?limit=0`, `${HTTP_ROUTES.events.path}?outcome=maybe`, `${HTTP_ROUTES.export.path}?format=xml`]) {
+    for (const path of [
+      `${HTTP_ROUTES.summary.path}?window=3y`,
+      `${HTTP_ROUTES.events.path}?limit=0`,
+      `${HTTP_ROUTES.events.path}?outcome=maybe`,
+      `${HTTP_ROUTES.export.path}?format=xml`,
+    ]) {
       const response = await fetch(`${url}${path}`);
       expect(response.status, path).toBe(400);
       expect((await json<ErrorBody>(response)).error.type).toBe('validation');
     }
-    const put = await fetch(`${url}${HTTP_ROUTES.saveSettings.path}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ port: 'seven' }) });
+    const put = await fetch(`${url}${HTTP_ROUTES.saveSettings.path}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ port: 'seven' }),
+    });
     expect(put.status).toBe(400);
     expect((await json<ErrorBody>(put)).error.message).toMatch(/^port: /);
   });

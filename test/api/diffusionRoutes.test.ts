@@ -82,7 +82,9 @@ describe('dllm backend', () => {
       expect(fake.requests.at(-1)?.body).toMatchObject({ prefix: 'def add(a, b):\n', suffix: '\nprint(add(1, 2))' });
       const text = route === 'infill' ? (answer.json() as { text: string }).text : (framesOf(answer.text).at(-1) as { text: string }).text;
       expect(text).toBe(DEFAULT_INFILL_ANSWER);
-      expect(eventsOf(monitor, String(answer.headers['x-request-id']))[0]?.event_type).toBe(route === 'infill' ? 'diffusion_infill' : 'diffusion_infill_stream');
+      expect(eventsOf(monitor, String(answer.headers['x-request-id']))[0]?.event_type).toBe(
+        route === 'infill' ? 'diffusion_infill' : 'diffusion_infill_stream',
+      );
     }
   });
 
@@ -253,7 +255,12 @@ describe('errors before and around the backend', () => {
     const controllers = Array.from({ length: 128 }, () => new AbortController());
     try {
       const open = controllers.map((c) =>
-        fetch(`${monitor.url}/api/diffusion/generate/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"x"}', signal: c.signal }).catch(() => undefined),
+        fetch(`${monitor.url}/api/diffusion/generate/stream`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"prompt":"x"}',
+          signal: c.signal,
+        }).catch(() => undefined),
       );
       await Promise.all(open);
       const answer = await post(`${monitor.url}/api/diffusion/generate/stream`, { prompt: 'x' });

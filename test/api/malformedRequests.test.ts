@@ -100,7 +100,23 @@ describe('property: random JSON bodies never get a 5xx', () => {
     const body = fc.oneof(
       fc.jsonValue(),
       fc.dictionary(
-        fc.constantFrom('prompt', 'text', 'prefix', 'suffix', 'model_id', 'max_new_tokens', 'max_length', 'steps', 'temperature', 'top_p', 'top_k', 'alg', 'alg_temp', 'user_id', 'extra'),
+        fc.constantFrom(
+          'prompt',
+          'text',
+          'prefix',
+          'suffix',
+          'model_id',
+          'max_new_tokens',
+          'max_length',
+          'steps',
+          'temperature',
+          'top_p',
+          'top_k',
+          'alg',
+          'alg_temp',
+          'user_id',
+          'extra',
+        ),
         fieldValue,
       ),
     );

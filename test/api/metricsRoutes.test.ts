@@ -135,10 +135,9 @@ describe('health and guards', () => {
 describe('bearer token', () => {
   it('is required on every route when configured', async () => {
     const tokenDir = tempDir();
-    const guarded = await startCore(
-      resolveConfig({ argv: ['--port', '0', '--db', tokenDir.file('t.db'), '--token', 's3cret'], env: {}, cwd: tokenDir.path }),
-      { log: silentLogger },
-    );
+    const guarded = await startCore(resolveConfig({ argv: ['--port', '0', '--db', tokenDir.file('t.db'), '--token', 's3cret'], env: {}, cwd: tokenDir.path }), {
+      log: silentLogger,
+    });
     try {
       const denied = await request(`${guarded.server.url}/api/diffusion/metrics`);
       expect(denied.statusCode).toBe(401);

@@ -63,14 +63,17 @@ interface PageGlobals {
 
 /** Painted pixels of a canvas (alpha > 0), read back from the page. */
 function paintedPixels(testId: string): Promise<number> {
-  return page.getByTestId(testId).locator('canvas').evaluate((canvas: CanvasLike) => {
-    const context2d = canvas.getContext('2d');
-    if (!context2d || canvas.width === 0 || canvas.height === 0) return 0;
-    const data = context2d.getImageData(0, 0, canvas.width, canvas.height).data;
-    let painted = 0;
-    for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) painted += 1;
-    return painted;
-  });
+  return page
+    .getByTestId(testId)
+    .locator('canvas')
+    .evaluate((canvas: CanvasLike) => {
+      const context2d = canvas.getContext('2d');
+      if (!context2d || canvas.width === 0 || canvas.height === 0) return 0;
+      const data = context2d.getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) painted += 1;
+      return painted;
+    });
 }
 
 beforeAll(async () => {
@@ -127,7 +130,11 @@ describe('the browser dashboard', () => {
     for (const chart of ['chart-requests', 'chart-latency', 'chart-throughput', 'chart-ttfs', 'chart-endpoints', 'chart-models', 'chart-errors']) {
       await expect.poll(() => paintedPixels(chart), { message: chart }).toBeGreaterThan(2000);
     }
-    const image = (): Promise<string> => page.getByTestId('chart-requests').locator('canvas').evaluate((canvas: CanvasLike) => canvas.toDataURL());
+    const image = (): Promise<string> =>
+      page
+        .getByTestId('chart-requests')
+        .locator('canvas')
+        .evaluate((canvas: CanvasLike) => canvas.toDataURL());
     const drawn = await image();
 
     // A request from another client: the dashboard learns of it by push, not by reloading.
@@ -153,7 +160,8 @@ describe('the browser dashboard', () => {
       const canvas = scope.document.querySelector('[data-testid=diffusion-canvas]');
       new scope.MutationObserver(() => {
         const step = canvas.dataset.step ?? '';
-        if (step !== '' && seen.at(-1)?.step !== step) seen.push({ step, masked: canvas.dataset.masked ?? '', masks: canvas.querySelectorAll('.tok.mask').length });
+        if (step !== '' && seen.at(-1)?.step !== step)
+          seen.push({ step, masked: canvas.dataset.masked ?? '', masks: canvas.querySelectorAll('.tok.mask').length });
       }).observe(canvas, { attributes: true, childList: true, subtree: true });
     });
     await page.keyboard.press('Control+Enter');
@@ -190,7 +198,9 @@ describe('the browser dashboard', () => {
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button-csv').click()]);
     expect(csv.suggestedFilename()).toMatch(/\.csv$/);
-    const lines = readFileSync(await csv.path(), 'utf8').trim().split('\r\n');
+    const lines = readFileSync(await csv.path(), 'utf8')
+      .trim()
+      .split('\r\n');
     // The seeded events, plus the request and the playground run of the tests before.
     expect(lines.length - 1).toBe(app.totals.requests + 2);
     await screenshot('export');

@@ -25,7 +25,10 @@ function run(command: string, args: string[]): Promise<{ status: number | null; 
 }
 
 function pipelineFor(serverPort: number, influxPort: number): string {
-  const command = SEED_PIPELINE.replace('http://localhost:7000', `http://127.0.0.1:${serverPort}`).replace('http://influxdb:8086', `http://127.0.0.1:${influxPort}`);
+  const command = SEED_PIPELINE.replace('http://localhost:7000', `http://127.0.0.1:${serverPort}`).replace(
+    'http://influxdb:8086',
+    `http://127.0.0.1:${influxPort}`,
+  );
   expect(command).not.toContain('localhost:7000');
   expect(command).not.toContain('influxdb:8086');
   return command;
@@ -125,10 +128,20 @@ describe('the built-in pusher against InfluxDB 1.x', () => {
     expect(await last(influx, 'count', { type: 'requests', endpoint: 'generate' })).toBe(10);
     // More points arrive on schedule, one snapshot per interval.
     const count = async (): Promise<number> =>
-      Number((await influx!.query(`SELECT count("count") FROM "diffusion_llm" WHERE "type" = 'requests' AND "endpoint" = 'generate'`, 'reynard'))[0]?.values[0]?.[1] ?? 0);
+      Number(
+        (await influx!.query(`SELECT count("count") FROM "diffusion_llm" WHERE "type" = 'requests' AND "endpoint" = 'generate'`, 'reynard'))[0]
+          ?.values[0]?.[1] ?? 0,
+      );
     const before = await count();
     await waitFor('three more scheduled pushes', async () => ((await count()) >= before + 3 ? true : undefined), 15_000);
-    expect(await health(core)).toMatchObject({ enabled: true, api: 'v1', destination: 'db=reynard', status: 'ok', consecutive_failures: 0, pending_batches: 0 });
+    expect(await health(core)).toMatchObject({
+      enabled: true,
+      api: 'v1',
+      destination: 'db=reynard',
+      status: 'ok',
+      consecutive_failures: 0,
+      pending_batches: 0,
+    });
   });
 
   it('loses nothing while InfluxDB is down and recovers when it returns', async () => {

@@ -31,10 +31,10 @@ function scrapeConfig(serverPort: number, textProxyPort: number): string {
   const interval = 'scrape_interval: 15s';
   expect(shipped, 'the shipped config changed shape; update this test').toContain(target);
   expect(shipped).toContain(interval);
-  expect(shipped).toContain(`job_name: "${SEED_JOB}"\n    static_configs:\n      - ${target}\n    metrics_path: "/api/diffusion/metrics/export"\n    params:\n      format: ["prometheus"]`);
-  return `${shipped
-    .replace(target, `targets: ["127.0.0.1:${serverPort}"]`)
-    .replace(interval, 'scrape_interval: 1s\n  scrape_timeout: 1s')}
+  expect(shipped).toContain(
+    `job_name: "${SEED_JOB}"\n    static_configs:\n      - ${target}\n    metrics_path: "/api/diffusion/metrics/export"\n    params:\n      format: ["prometheus"]`,
+  );
+  return `${shipped.replace(target, `targets: ["127.0.0.1:${serverPort}"]`).replace(interval, 'scrape_interval: 1s\n  scrape_timeout: 1s')}
   - job_name: "${TEXT_JOB}"
     static_configs:
       - targets: ["127.0.0.1:${textProxyPort}"]
@@ -106,7 +106,9 @@ describe('Prometheus scrapes the headless server', () => {
   });
 
   it('negotiated OpenMetrics with Prometheus, which parsed it', async () => {
-    const seedScrapes = scrapes.filter((s) => s.url === '/api/diffusion/metrics/export?format=prometheus' && s.accept.startsWith('application/openmetrics-text'));
+    const seedScrapes = scrapes.filter(
+      (s) => s.url === '/api/diffusion/metrics/export?format=prometheus' && s.accept.startsWith('application/openmetrics-text'),
+    );
     expect(seedScrapes.length).toBeGreaterThan(0);
     expect(new Set(seedScrapes.map((s) => s.contentType))).toEqual(new Set(['application/openmetrics-text; version=1.0.0; charset=utf-8']));
     // `up` is 1 only when the whole OpenMetrics body parsed; the samples above came from it.

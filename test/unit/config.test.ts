@@ -17,7 +17,16 @@ function settings(values: Record<string, unknown>): string {
 describe('resolveConfig', () => {
   it('has the documented defaults', () => {
     const config = resolveConfig({ argv: [], env: {}, cwd: '/srv' });
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 7000, dbPath: '/srv/metrics.db', backendUrl: null, backendKind: 'dllm', model: null, timeoutSeconds: 120, token: null });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 7000,
+      dbPath: '/srv/metrics.db',
+      backendUrl: null,
+      backendKind: 'dllm',
+      model: null,
+      timeoutSeconds: 120,
+      token: null,
+    });
   });
 
   it('takes flag over environment over settings file over default', () => {
@@ -43,7 +52,14 @@ describe('resolveConfig', () => {
       },
       cwd: '/',
     });
-    expect(config).toMatchObject({ host: 'localhost', dbPath: '/tmp/m.db', backendUrl: 'http://127.0.0.1:8000', backendKind: 'openai', timeoutSeconds: 5, token: 's3cret' });
+    expect(config).toMatchObject({
+      host: 'localhost',
+      dbPath: '/tmp/m.db',
+      backendUrl: 'http://127.0.0.1:8000',
+      backendKind: 'openai',
+      timeoutSeconds: 5,
+      token: 's3cret',
+    });
   });
 
   it.each([

@@ -88,7 +88,15 @@ describe('SettingsService', () => {
 describe('applyLiveSettings', () => {
   it('takes over the backend fields and keeps port, database and token until the next start', () => {
     const running = resolveConfig({ ...input, argv: ['--port', '7000'] });
-    const next = { ...running, port: 7100, dbPath: '/elsewhere.db', token: 'a-long-secret-token', backendUrl: 'http://127.0.0.1:8000', model: 'm', timeoutSeconds: 5 };
+    const next = {
+      ...running,
+      port: 7100,
+      dbPath: '/elsewhere.db',
+      token: 'a-long-secret-token',
+      backendUrl: 'http://127.0.0.1:8000',
+      model: 'm',
+      timeoutSeconds: 5,
+    };
     const applied = effectiveSettings(applyLiveSettings(running, next));
     expect(applied).toMatchObject({ backend: 'http://127.0.0.1:8000', model: 'm', timeout: 5, port: 7000, db: running.dbPath, token: null });
   });

@@ -43,7 +43,10 @@ const ChunkSchema = z.object({
       }),
     )
     .optional(),
-  usage: z.object({ completion_tokens: z.number().int().min(0).optional() }).nullable().optional(),
+  usage: z
+    .object({ completion_tokens: z.number().int().min(0).optional() })
+    .nullable()
+    .optional(),
   error: z.unknown().optional(),
 });
 type Chunk = z.infer<typeof ChunkSchema>;

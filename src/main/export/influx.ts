@@ -57,17 +57,17 @@ export function renderInflux(cells: readonly LabelledCell[], nowSeconds: number)
     );
     if (stats.time_to_first_step.count > 0) {
       const t = stats.time_to_first_step;
-      line({ type: 'time_to_first_step', event_type: eventType }, `p50=${floatField(t.p50)},p95=${floatField(t.p95)},p99=${floatField(t.p99)},count=${t.count}`);
+      line(
+        { type: 'time_to_first_step', event_type: eventType },
+        `p50=${floatField(t.p50)},p95=${floatField(t.p95)},p99=${floatField(t.p99)},count=${t.count}`,
+      );
     }
   }
   for (const [errorType, count] of Object.entries(summary.errors_by_type)) {
     line({ type: 'error_types', error_type: errorType }, `count=${count ?? 0}`);
   }
   for (const [model, stats] of Object.entries(summary.models)) {
-    line(
-      { type: 'model', model },
-      `requests=${stats.requests},errors=${stats.errors},tokens=${stats.tokens},latency=${floatField(stats.average_latency)}`,
-    );
+    line({ type: 'model', model }, `requests=${stats.requests},errors=${stats.errors},tokens=${stats.tokens},latency=${floatField(stats.average_latency)}`);
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -49,8 +49,7 @@ function sumBy(cells: readonly LabelledCell[], key: (cell: LabelledCell) => stri
   return out;
 }
 
-const total = (list: readonly CellCounters[] | undefined, pick: (c: CellCounters) => number): number =>
-  (list ?? []).reduce((acc, c) => acc + pick(c), 0);
+const total = (list: readonly CellCounters[] | undefined, pick: (c: CellCounters) => number): number => (list ?? []).reduce((acc, c) => acc + pick(c), 0);
 
 function histogramSamples(
   name: string,
@@ -161,13 +160,27 @@ export async function renderPrometheus(cells: readonly LabelledCell[], options: 
       'diffusion_llm_request_duration_seconds',
       'Request latency in seconds (whole stream for stream routes)',
       'histogram',
-      histogramSamples('diffusion_llm_request_duration_seconds', LATENCY_BUCKETS, perLabels, (c) => c.latencyBuckets, (c) => c.requests, (c) => c.durationSum),
+      histogramSamples(
+        'diffusion_llm_request_duration_seconds',
+        LATENCY_BUCKETS,
+        perLabels,
+        (c) => c.latencyBuckets,
+        (c) => c.requests,
+        (c) => c.durationSum,
+      ),
     ),
     metric(
       'diffusion_llm_time_to_first_step_seconds',
       'Time from request start to the first denoising step or text in seconds',
       'histogram',
-      histogramSamples('diffusion_llm_time_to_first_step_seconds', TTFS_BUCKETS, perLabels, (c) => c.ttfsBuckets, (c) => c.ttfsCount, (c) => c.ttfsSum),
+      histogramSamples(
+        'diffusion_llm_time_to_first_step_seconds',
+        TTFS_BUCKETS,
+        perLabels,
+        (c) => c.ttfsBuckets,
+        (c) => c.ttfsCount,
+        (c) => c.ttfsSum,
+      ),
     ),
     metric(
       'diffusion_llm_stream_duration_seconds',
@@ -187,14 +200,23 @@ export async function renderPrometheus(cells: readonly LabelledCell[], options: 
       'Denoising steps per request, for requests whose backend reported them',
       'histogram',
       // The count comes from the buckets so that cells stored before this histogram existed stay consistent.
-      histogramSamples('diffusion_llm_denoising_steps', STEPS_BUCKETS, perLabels, (c) => c.stepsBuckets, (c) => sumOf(c.stepsBuckets), (c) => c.stepsSum),
+      histogramSamples(
+        'diffusion_llm_denoising_steps',
+        STEPS_BUCKETS,
+        perLabels,
+        (c) => c.stepsBuckets,
+        (c) => sumOf(c.stepsBuckets),
+        (c) => c.stepsSum,
+      ),
     ),
     metric('diffusion_llm_errors_by_type_total', 'Total number of errors by error type', 'counter', errorsByTypeSamples(perLabels)),
     metric(
       'diffusion_llm_tokens_by_model_total',
       'Total tokens generated, by event type and model',
       'counter',
-      perLabels.filter((c) => c.cell.counters.requests > 0).map(({ eventType, modelId, cell }) => ({ labels: { event_type: eventType, model: modelId }, value: cell.counters.tokens })),
+      perLabels
+        .filter((c) => c.cell.counters.requests > 0)
+        .map(({ eventType, modelId, cell }) => ({ labels: { event_type: eventType, model: modelId }, value: cell.counters.tokens })),
     ),
     metric(
       'diffusion_llm_in_flight_requests',

@@ -3,13 +3,9 @@
  * `gen_ai.client.operation.duration` for request latency and `gen_ai.server.time_to_first_token`
  * for time to first step (the first denoising state plays the role of the first token).
  */
-export const LATENCY_BUCKETS = [
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-] as const;
+export const LATENCY_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92] as const;
 
-export const TTFS_BUCKETS = [
-  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
-] as const;
+export const TTFS_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
 
 /**
  * Denoising steps per request. OpenTelemetry GenAI has no step metric; its nearest count-valued

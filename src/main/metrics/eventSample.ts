@@ -22,13 +22,7 @@ function finiteOrNull(value: unknown): number | null {
  * Reads a stored row into a sample. Rows written by other programs may carry any metadata (or
  * none): a row counts as failed only when it says so (`success: false` or an `error_type`).
  */
-export function sampleFromRow(row: {
-  event_type: string;
-  model_id: string;
-  duration: number;
-  timestamp: number;
-  metadata: string | null;
-}): EventSample {
+export function sampleFromRow(row: { event_type: string; model_id: string; duration: number; timestamp: number; metadata: string | null }): EventSample {
   let meta: Partial<Record<keyof EventMetadata, unknown>> = {};
   if (row.metadata) {
     try {

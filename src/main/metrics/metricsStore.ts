@@ -1,6 +1,14 @@
 import type { EventMetadata, PerformanceEvent } from '../../shared/events';
 import type { MetricsSummary } from '../../shared/summary';
-import { ALL_TIME_BUCKET, MetricsDatabase, type EventQuery, type EventRow, type OpenOptions, type RollupRow, type StoredEventRow } from '../store/metricsDatabase';
+import {
+  ALL_TIME_BUCKET,
+  MetricsDatabase,
+  type EventQuery,
+  type EventRow,
+  type OpenOptions,
+  type RollupRow,
+  type StoredEventRow,
+} from '../store/metricsDatabase';
 import { sampleFromRow } from './eventSample';
 import { MetricsAggregates, mergeByLabels, minuteOf, type LabelledCell } from './metricsAggregates';
 import { buildRequestEvent, type RequestOutcome } from './requestEvent';

@@ -160,7 +160,12 @@ export class RollupCell {
   }
 
   static fromRow(row: { data: string }): RollupCell {
-    const stored = JSON.parse(row.data) as Partial<CellCounters> & { lb?: Record<string, number>; tb?: Record<string, number>; ls?: EncodedSketch; ts?: EncodedSketch };
+    const stored = JSON.parse(row.data) as Partial<CellCounters> & {
+      lb?: Record<string, number>;
+      tb?: Record<string, number>;
+      ls?: EncodedSketch;
+      ts?: EncodedSketch;
+    };
     const { lb, tb, ls, ts, ...counters } = stored;
     const cell = new RollupCell(
       { ...emptyCounters(), ...counters, errorsByType: { ...(counters.errorsByType ?? {}) } },

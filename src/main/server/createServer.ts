@@ -67,7 +67,9 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     if (!hostAllowed(request.headers.host)) {
       return sendError(
         reply,
-        new DiffusionError('validation', `Host ${JSON.stringify(request.headers.host ?? '')} is not a local name; allow it with --allowed-hosts`, { status: 421 }),
+        new DiffusionError('validation', `Host ${JSON.stringify(request.headers.host ?? '')} is not a local name; allow it with --allowed-hosts`, {
+          status: 421,
+        }),
       );
     }
     if (!tokenValid(request.headers.authorization)) {

@@ -174,10 +174,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
         ...(options.inFlight ? { inFlight: options.inFlight.snapshot() } : {}),
       });
       const fileName = exportFileName(exportRequest.format, new Date());
-      return reply
-        .type(document.contentType)
-        .header('Content-Disposition', `attachment; filename="${fileName}"`)
-        .send(Readable.from(document.chunks));
+      return reply.type(document.contentType).header('Content-Disposition', `attachment; filename="${fileName}"`).send(Readable.from(document.chunks));
     });
   });
 
@@ -194,6 +191,13 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
       },
     });
   } else {
-    app.get('/', async (_request, reply) => reply.code(503).headers(PAGE_HEADERS).header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'").type('text/html; charset=utf-8').send(NOT_BUILT_PAGE));
+    app.get('/', async (_request, reply) =>
+      reply
+        .code(503)
+        .headers(PAGE_HEADERS)
+        .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .type('text/html; charset=utf-8')
+        .send(NOT_BUILT_PAGE),
+    );
   }
 }

@@ -4,14 +4,7 @@ import type { z } from 'zod';
 import { isStreamEndpoint, type Endpoint } from '../../shared/endpoints';
 import { DiffusionError, ERROR_STATUS } from '../../shared/errors';
 import { sseData, type StreamFrame } from '../../shared/frames';
-import {
-  GenerateBodySchema,
-  InfillBodySchema,
-  toGenerateRequest,
-  toInfillRequest,
-  type DiffusionRequest,
-  type GenerateResponse,
-} from '../../shared/requests';
+import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillRequest, type DiffusionRequest, type GenerateResponse } from '../../shared/requests';
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
 import { estimateTokenCount } from '../metrics/requestEvent';
@@ -252,12 +245,15 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       if (!clientGone && !raw.destroyed) raw.write(sseData(frame));
     };
     let lastWrite = performance.now();
-    const heartbeat = setInterval(() => {
-      if (performance.now() - lastWrite >= heartbeatMs && !raw.destroyed) {
-        raw.write(': heartbeat\n\n');
-        lastWrite = performance.now();
-      }
-    }, Math.max(10, Math.floor(heartbeatMs / 2)));
+    const heartbeat = setInterval(
+      () => {
+        if (performance.now() - lastWrite >= heartbeatMs && !raw.destroyed) {
+          raw.write(': heartbeat\n\n');
+          lastWrite = performance.now();
+        }
+      },
+      Math.max(10, Math.floor(heartbeatMs / 2)),
+    );
 
     send({ type: 'status', message: `generating with ${diffusionRequest.model_id ?? 'the default model'}`, request_id: ctx.requestId });
     const backendStart = performance.now();
@@ -321,5 +317,4 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     const models = await backend.listModels(abort.signal);
     return { models, default_model: deps.defaultModel() ?? models[0] ?? null, backend: backend.kind, request_id: String(request.id) };
   });
-
 }

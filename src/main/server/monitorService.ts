@@ -126,7 +126,9 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
         const json: unknown = await response.json().catch(() => null);
         if (!response.ok) {
           const body = ErrorBodySchema.safeParse(json);
-          throw body.success ? new DiffusionError(body.data.error.type, body.data.error.message) : new DiffusionError('backend', `listing models answered HTTP ${response.status}`);
+          throw body.success
+            ? new DiffusionError(body.data.error.type, body.data.error.message)
+            : new DiffusionError('backend', `listing models answered HTTP ${response.status}`);
         }
         const value = json as { models?: unknown; default_model?: unknown; backend?: unknown };
         return {

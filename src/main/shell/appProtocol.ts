@@ -18,9 +18,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Must run before `app` is ready: `app://` behaves like https (secure, standard, fetch-able). */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([
-    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
-  ]);
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 }
 
 /**

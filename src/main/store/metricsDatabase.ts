@@ -117,9 +117,7 @@ export class MetricsDatabase {
   }
 
   watermark(): number {
-    const row = this.db.prepare('SELECT last_event_id FROM rollup_watermark WHERE id = 1').get() as
-      | { last_event_id: number }
-      | undefined;
+    const row = this.db.prepare('SELECT last_event_id FROM rollup_watermark WHERE id = 1').get() as { last_event_id: number } | undefined;
     return row?.last_event_id ?? 0;
   }
 
@@ -130,9 +128,7 @@ export class MetricsDatabase {
 
   /** Minute rows older than `beforeMinute` (candidates for compaction into hours). */
   minuteRollupsBefore(beforeMinute: number): RollupRow[] {
-    return this.db
-      .prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket >= 0 AND bucket < ?')
-      .all(beforeMinute) as RollupRow[];
+    return this.db.prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket >= 0 AND bucket < ?').all(beforeMinute) as RollupRow[];
   }
 
   hourlyRollup(hour: number, eventType: string, modelId: string): RollupRow | undefined {
@@ -177,9 +173,7 @@ export class MetricsDatabase {
   }
 
   allTimeRollups(): RollupRow[] {
-    return this.db
-      .prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket = ?')
-      .all(ALL_TIME_BUCKET) as RollupRow[];
+    return this.db.prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket = ?').all(ALL_TIME_BUCKET) as RollupRow[];
   }
 
   /** Newest first, filtered; uses the id-ordered indexes so a page costs the same at any table size. */

@@ -41,8 +41,8 @@ function PortConflict(props: { problem: StartupProblem }) {
         <LogoMark />
         <h2>{props.problem.type === 'port_in_use' ? `Port ${props.problem.port} is already in use` : 'The local server could not start'}</h2>
         <p class="muted">
-          {props.problem.message}. Another Diffusion Monitor (or another program) may be listening there. Start on another port — it is saved for next time, and clients
-          then use the new address.
+          {props.problem.message}. Another Diffusion Monitor (or another program) may be listening there. Start on another port — it is saved for next time, and
+          clients then use the new address.
         </p>
         <ErrorNotice message={error()} />
         <div class="form-actions">
@@ -101,7 +101,9 @@ export function App() {
               <LogoMark />
               <div>
                 <div class="brand-name">Diffusion Monitor</div>
-                <div class="brand-sub">{app.state.info ? `v${app.state.info.version} · ${app.state.info.transport === 'ipc' ? 'desktop' : 'browser'}` : ' '}</div>
+                <div class="brand-sub">
+                  {app.state.info ? `v${app.state.info.version} · ${app.state.info.transport === 'ipc' ? 'desktop' : 'browser'}` : ' '}
+                </div>
               </div>
             </div>
             <ul class="nav">

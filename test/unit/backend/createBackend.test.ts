@@ -74,7 +74,12 @@ describe('backend settings in the configuration', () => {
   it('takes flag over environment over settings file', () => {
     const settings = { apiKey: 'file', openaiGenerateApi: 'completions', openaiInfillApi: 'fim', openaiDiffusing: true };
     expect(resolve([], {}, settings)).toMatchObject(settings);
-    const env = { DIFFUSION_LLM_API_KEY: 'env', DIFFUSION_LLM_OPENAI_GENERATE: 'chat', DIFFUSION_LLM_OPENAI_INFILL: 'completions', DIFFUSION_LLM_OPENAI_DIFFUSING: '0' };
+    const env = {
+      DIFFUSION_LLM_API_KEY: 'env',
+      DIFFUSION_LLM_OPENAI_GENERATE: 'chat',
+      DIFFUSION_LLM_OPENAI_INFILL: 'completions',
+      DIFFUSION_LLM_OPENAI_DIFFUSING: '0',
+    };
     expect(resolve([], env, settings)).toMatchObject({ apiKey: 'env', openaiGenerateApi: 'chat', openaiInfillApi: 'completions', openaiDiffusing: false });
     const flags = ['--api-key', 'flag', '--openai-generate', 'completions', '--openai-infill', 'fim', '--openai-diffusing'];
     expect(resolve(flags, env, settings)).toMatchObject({ apiKey: 'flag', openaiGenerateApi: 'completions', openaiInfillApi: 'fim', openaiDiffusing: true });

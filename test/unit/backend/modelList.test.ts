@@ -7,7 +7,16 @@ describe('parseModelList', () => {
     ['objects with model_id', { models: [{ model_id: 'dream' }, { model_id: 'llada' }] }],
     ['objects with name', { models: [{ name: 'dream' }, { name: 'llada' }] }],
     ['names under models', { models: ['dream', 'llada'] }],
-    ['OpenAI data', { object: 'list', data: [{ id: 'dream', object: 'model' }, { id: 'llada', object: 'model' }] }],
+    [
+      'OpenAI data',
+      {
+        object: 'list',
+        data: [
+          { id: 'dream', object: 'model' },
+          { id: 'llada', object: 'model' },
+        ],
+      },
+    ],
     ['a bare array', ['dream', { id: 'llada' }]],
   ])('reads %s', (_, json) => {
     expect(parseModelList(json)).toEqual(['dream', 'llada']);

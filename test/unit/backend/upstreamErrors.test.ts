@@ -31,11 +31,17 @@ describe('toUpstreamError', () => {
 
   it('turns anything else into backend and never lets a raw error through', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), fc.string().map((code) => withCode(code))), (thrown) => {
-        const error = toUpstreamError(thrown, URL);
-        expect(error).toBeInstanceOf(DiffusionError);
-        expect(['network', 'backend']).toContain(error.type);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.string().map((code) => withCode(code)),
+        ),
+        (thrown) => {
+          const error = toUpstreamError(thrown, URL);
+          expect(error).toBeInstanceOf(DiffusionError);
+          expect(['network', 'backend']).toContain(error.type);
+        },
+      ),
     );
   });
 });

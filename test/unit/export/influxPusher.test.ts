@@ -69,7 +69,15 @@ describe('InfluxPusher', () => {
     ]);
     expect(influx.calls[0]?.url).toBe('http://127.0.0.1:8086/write?db=reynard&precision=ns');
     const health = p.health();
-    expect(health).toMatchObject({ enabled: true, api: 'v1', destination: 'db=reynard', status: 'ok', pushed_batches: 2, pending_batches: 0, failed_attempts: 0 });
+    expect(health).toMatchObject({
+      enabled: true,
+      api: 'v1',
+      destination: 'db=reynard',
+      status: 'ok',
+      pushed_batches: 2,
+      pending_batches: 0,
+      failed_attempts: 0,
+    });
     expect(health.last_success_at).not.toBeNull();
   });
 
@@ -89,7 +97,12 @@ describe('InfluxPusher', () => {
     expect(health).toMatchObject({ pending_batches: 0, consecutive_failures: 0, failed_attempts: 3, pushed_batches: 3, dropped_batches: 0 });
     expect(health.last_error).toContain('HTTP 503');
     const delivered = influx.calls.at(-1)?.body ?? '';
-    expect(delivered.split('\n').filter(Boolean).map((l) => l.split(' ')[1])).toEqual(['count=1', 'count=2', 'count=3']);
+    expect(
+      delivered
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[1]),
+    ).toEqual(['count=1', 'count=2', 'count=3']);
   });
 
   it('drops a batch InfluxDB rejects as malformed (400) instead of retrying it forever', async () => {
@@ -127,7 +140,10 @@ describe('InfluxPusher', () => {
 
   it('sends credentials: Token for 2.x, Basic for a 1.x user:password, never shown in health', async () => {
     const v2 = fakeInflux();
-    const p2 = pusher({ fetch: v2.fetch, settings: { url: 'http://127.0.0.1:8086', target: { version: 2, org: 'o', bucket: 'b' }, token: 's3cret', intervalSeconds: 3600 } });
+    const p2 = pusher({
+      fetch: v2.fetch,
+      settings: { url: 'http://127.0.0.1:8086', target: { version: 2, org: 'o', bucket: 'b' }, token: 's3cret', intervalSeconds: 3600 },
+    });
     p2.start();
     await p2.idle();
     expect(v2.calls[0]?.headers.Authorization).toBe('Token s3cret');

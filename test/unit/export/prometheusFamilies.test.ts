@@ -65,9 +65,39 @@ describe('Prometheus families beyond the seed', () => {
 
   it('counts errors by type, every type declared at zero for each (event type, model) seen', async () => {
     const text = await withStore((store) => {
-      store.record({ endpoint: 'infill', modelId: 'm', userId: 'u', startedAt: 1, duration: 0.1, requestId: 'a', status: 504, errorType: 'timeout', params: {} });
-      store.record({ endpoint: 'infill', modelId: 'm', userId: 'u', startedAt: 2, duration: 0.1, requestId: 'b', status: 504, errorType: 'timeout', params: {} });
-      store.record({ endpoint: 'infill', modelId: 'm', userId: 'u', startedAt: 3, duration: 0.1, requestId: 'c', status: 502, errorType: 'network', params: {} });
+      store.record({
+        endpoint: 'infill',
+        modelId: 'm',
+        userId: 'u',
+        startedAt: 1,
+        duration: 0.1,
+        requestId: 'a',
+        status: 504,
+        errorType: 'timeout',
+        params: {},
+      });
+      store.record({
+        endpoint: 'infill',
+        modelId: 'm',
+        userId: 'u',
+        startedAt: 2,
+        duration: 0.1,
+        requestId: 'b',
+        status: 504,
+        errorType: 'timeout',
+        params: {},
+      });
+      store.record({
+        endpoint: 'infill',
+        modelId: 'm',
+        userId: 'u',
+        startedAt: 3,
+        duration: 0.1,
+        requestId: 'c',
+        status: 502,
+        errorType: 'network',
+        params: {},
+      });
       return renderPrometheus(store.cells());
     });
     const errors = samples(text).filter((s) => s.name === 'diffusion_llm_errors_by_type_total');
@@ -82,9 +112,30 @@ describe('Prometheus families beyond the seed', () => {
   it('builds a cumulative denoising-steps histogram on the documented bounds', async () => {
     const text = await withStore((store) => {
       for (const [i, steps] of [1, 3, 64, 64, 5000].entries()) {
-        store.record({ endpoint: 'generate', modelId: 'm', userId: 'u', startedAt: i, duration: 0.1, requestId: `s${i}`, status: 200, params: {}, outputText: 'abcd', steps });
+        store.record({
+          endpoint: 'generate',
+          modelId: 'm',
+          userId: 'u',
+          startedAt: i,
+          duration: 0.1,
+          requestId: `s${i}`,
+          status: 200,
+          params: {},
+          outputText: 'abcd',
+          steps,
+        });
       }
-      store.record({ endpoint: 'generate', modelId: 'm', userId: 'u', startedAt: 9, duration: 0.1, requestId: 'none', status: 200, params: {}, outputText: 'abcd' });
+      store.record({
+        endpoint: 'generate',
+        modelId: 'm',
+        userId: 'u',
+        startedAt: 9,
+        duration: 0.1,
+        requestId: 'none',
+        status: 200,
+        params: {},
+        outputText: 'abcd',
+      });
       return renderPrometheus(store.cells());
     });
     const buckets = samples(text).filter((s) => s.name === 'diffusion_llm_denoising_steps_bucket');
@@ -140,17 +191,44 @@ describe('Prometheus families beyond the seed', () => {
   it('escapes a hostile model id in every new family', async () => {
     const hostile = 'evil"} 1\ndiffusion_llm_requests_total{endpoint="generate"} 999\\';
     const text = await withStore((store) => {
-      store.record({ endpoint: 'generate/stream', modelId: hostile, userId: 'u', startedAt: 1, duration: 0.5, requestId: 'h', status: 500, errorType: 'internal', params: {}, steps: 4, timeToFirstStep: 0.01 });
+      store.record({
+        endpoint: 'generate/stream',
+        modelId: hostile,
+        userId: 'u',
+        startedAt: 1,
+        duration: 0.5,
+        requestId: 'h',
+        status: 500,
+        errorType: 'internal',
+        params: {},
+        steps: 4,
+        timeToFirstStep: 0.01,
+      });
       return renderPrometheus(store.cells());
     });
     expect(text).not.toMatch(/^diffusion_llm_requests_total\{endpoint="generate"\} 999/m);
-    const models = new Set(samples(text).filter((s) => s.labels.model !== undefined).map((s) => s.labels.model));
+    const models = new Set(
+      samples(text)
+        .filter((s) => s.labels.model !== undefined)
+        .map((s) => s.labels.model),
+    );
     expect(models).toEqual(new Set(['evil\\"} 1\\ndiffusion_llm_requests_total{endpoint=\\"generate\\"} 999\\\\']));
   });
 
   it('reads rollups stored before the steps histogram existed as an empty histogram', () => {
     const cell = new RollupCell();
-    cell.add({ eventType: 'diffusion_generate', modelId: 'm', duration: 1, timestamp: 1, success: true, errorType: null, tokens: 3, generationTime: null, steps: 16, timeToFirstStep: null });
+    cell.add({
+      eventType: 'diffusion_generate',
+      modelId: 'm',
+      duration: 1,
+      timestamp: 1,
+      success: true,
+      errorType: null,
+      tokens: 3,
+      generationTime: null,
+      steps: 16,
+      timeToFirstStep: null,
+    });
     const row = cell.toRow();
     const data = JSON.parse(row.data) as Record<string, unknown>;
     delete data.stepsBuckets;

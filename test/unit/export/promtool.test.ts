@@ -10,7 +10,8 @@ import { tempDir } from '../../fixtures/tempDir';
 import { writeSeedDatabase } from '../../fixtures/seedDatabase';
 
 /** What Prometheus 2.x sends when scraping: OpenMetrics preferred, text 0.0.4 as fallback. */
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 const promtool = hasCommand('promtool');
 
@@ -48,7 +49,18 @@ async function renderedBodies(): Promise<{ text: string; openMetrics: string }> 
   const store = MetricsStore.open({ path });
   try {
     recordVariedEvents(store, 120);
-    store.record({ endpoint: 'generate', modelId: 'weird "model"\\\nname,with=chars', userId: 'u', startedAt: store.now(), duration: 0.2, requestId: 'x', status: 200, params: {}, outputText: 'abc', steps: 3 });
+    store.record({
+      endpoint: 'generate',
+      modelId: 'weird "model"\\\nname,with=chars',
+      userId: 'u',
+      startedAt: store.now(),
+      duration: 0.2,
+      requestId: 'x',
+      status: 200,
+      params: {},
+      outputText: 'abc',
+      steps: 3,
+    });
     const inFlight = new InFlightRequests();
     inFlight.start('generate/stream');
     expect(prefersOpenMetrics(PROMETHEUS_ACCEPT)).toBe(true);

@@ -54,7 +54,9 @@ describe('Prometheus export reproduces the seed example', () => {
     for (const seedLine of SEED_PROMETHEUS.split('\n').filter(Boolean)) {
       const index = seedLine.startsWith('#')
         ? lines.indexOf(seedLine)
-        : lines.findIndex((l) => !l.startsWith('#') && l.includes(' ') && parseSample(l)[0] === parseSample(seedLine)[0] && parseSample(l)[1] === parseSample(seedLine)[1]);
+        : lines.findIndex(
+            (l) => !l.startsWith('#') && l.includes(' ') && parseSample(l)[0] === parseSample(seedLine)[0] && parseSample(l)[1] === parseSample(seedLine)[1],
+          );
       expect(index, `seed line missing: ${seedLine}`).toBeGreaterThan(-1);
       expect(index, `seed line out of order: ${seedLine}`).toBeGreaterThan(cursor);
       cursor = index;

@@ -32,7 +32,13 @@ function rounded(value: unknown): unknown {
 function view(cells: LabelledCell[]): Record<string, unknown> {
   return Object.fromEntries(
     mergeByLabels(cells)
-      .map(({ eventType, modelId, cell }) => [`${eventType}/${modelId}`, rounded({ ...cell.counters, p50: cell.latency.getValueAtQuantile(0.5), p99: cell.latency.getValueAtQuantile(0.99) })] as const)
+      .map(
+        ({ eventType, modelId, cell }) =>
+          [
+            `${eventType}/${modelId}`,
+            rounded({ ...cell.counters, p50: cell.latency.getValueAtQuantile(0.5), p99: cell.latency.getValueAtQuantile(0.99) }),
+          ] as const,
+      )
       .sort(([a], [b]) => a.localeCompare(b)),
   );
 }

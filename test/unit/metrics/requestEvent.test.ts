@@ -31,7 +31,14 @@ describe('estimateTokenCount (the seed: max(1, len(text) // 4))', () => {
 
 describe('buildRequestEvent', () => {
   it('produces the seed row and metadata for a success', () => {
-    const { row, metadata } = buildRequestEvent({ ...base, outputText: 'x'.repeat(100), generationTime: 0.02, steps: 32, timeToFirstStep: 0.05, backend: 'dllm' });
+    const { row, metadata } = buildRequestEvent({
+      ...base,
+      outputText: 'x'.repeat(100),
+      generationTime: 0.02,
+      steps: 32,
+      timeToFirstStep: 0.05,
+      backend: 'dllm',
+    });
     expect(row).toEqual({
       model_id: 'dream',
       user_id: 'u1',

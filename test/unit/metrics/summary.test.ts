@@ -64,12 +64,27 @@ describe('percentiles', () => {
     const durations = Array.from({ length: 5000 }, () => 0.05 + -Math.log(1 - random()) * 0.8);
     const cell = new RollupCell();
     for (const duration of durations) {
-      cell.add({ eventType: 'diffusion_generate', modelId: 'm', duration, timestamp: 0, success: true, errorType: null, tokens: 1, generationTime: null, steps: null, timeToFirstStep: null });
+      cell.add({
+        eventType: 'diffusion_generate',
+        modelId: 'm',
+        duration,
+        timestamp: 0,
+        success: true,
+        errorType: null,
+        tokens: 1,
+        generationTime: null,
+        steps: null,
+        timeToFirstStep: null,
+      });
     }
     const sorted = [...durations].sort((a, b) => a - b);
     const summary = buildSummary({ cells: [{ eventType: 'diffusion_generate', modelId: 'm', cell }], recentEvents: [], windowSeconds: null, now: 0 });
     const latency = summary.event_types.diffusion_generate?.latency;
-    for (const [q, key] of [[0.5, 'p50'], [0.95, 'p95'], [0.99, 'p99']] as const) {
+    for (const [q, key] of [
+      [0.5, 'p50'],
+      [0.95, 'p95'],
+      [0.99, 'p99'],
+    ] as const) {
       const exact = exactQuantile(sorted, q);
       expect(Math.abs((latency?.[key] ?? 0) - exact) / exact).toBeLessThanOrEqual(SKETCH_ACCURACY + 1e-9);
     }
@@ -79,7 +94,18 @@ describe('percentiles', () => {
     const a = new RollupCell();
     const b = new RollupCell();
     for (let i = 1; i <= 100; i += 1) {
-      const sample = { eventType: 'e', modelId: 'm', duration: i / 100, timestamp: 0, success: true, errorType: null, tokens: 0, generationTime: null, steps: null, timeToFirstStep: i / 1000 };
+      const sample = {
+        eventType: 'e',
+        modelId: 'm',
+        duration: i / 100,
+        timestamp: 0,
+        success: true,
+        errorType: null,
+        tokens: 0,
+        generationTime: null,
+        steps: null,
+        timeToFirstStep: i / 1000,
+      };
       (i % 2 === 0 ? a : b).add(sample);
     }
     const merged = RollupCell.fromRow(a.toRow());

@@ -18,7 +18,11 @@ describe('splitCanvas', () => {
 
   it('keeps the text exactly (joined units give the canvas back)', () => {
     const canvas = 'def add(a, b):\n    <|mask|><|mask|> a + b\n';
-    expect(splitCanvas(canvas).map((u) => u.text).join('')).toBe(canvas);
+    expect(
+      splitCanvas(canvas)
+        .map((u) => u.text)
+        .join(''),
+    ).toBe(canvas);
   });
 });
 
@@ -33,7 +37,11 @@ describe('diffCanvas', () => {
   });
 
   it('marks every word fresh on the first step and nothing when a step changes nothing', () => {
-    expect(diffCanvas(null, 'a <|mask|> b').filter((u) => u.fresh).map((u) => u.text)).toEqual(['a', 'b']);
+    expect(
+      diffCanvas(null, 'a <|mask|> b')
+        .filter((u) => u.fresh)
+        .map((u) => u.text),
+    ).toEqual(['a', 'b']);
     expect(diffCanvas('a b', 'a b').some((u) => u.fresh)).toBe(false);
   });
 

@@ -20,7 +20,13 @@ let desktop: DesktopCore | undefined;
 let blocker: Server | undefined;
 
 function setUp(argv: string[]): { api: DiffusionMonitorApi; desktop: DesktopCore; settings: SettingsService; input: ResolveInput } {
-  const input: ResolveInput = { argv, env: {}, cwd: dir.path, defaultSettingsFile: dir.file('userData/settings.json'), defaultDbPath: dir.file('userData/metrics.db') };
+  const input: ResolveInput = {
+    argv,
+    env: {},
+    cwd: dir.path,
+    defaultSettingsFile: dir.file('userData/settings.json'),
+    defaultDbPath: dir.file('userData/metrics.db'),
+  };
   const config = resolveConfig(input);
   const settings = new SettingsService({ input, file: dir.file('userData/settings.json') });
   desktop = new DesktopCore(config, { settings, log: silentLogger, rendererDir: dir.file('no-renderer') });
@@ -52,7 +58,11 @@ describe('the desktop API', () => {
     // --port 0 overrides the file, so saving a port changes nothing until the flag is gone.
     expect(saved.value.settings.overridden).toContain('port');
     expect(desktop.core?.backend().url).toBe('http://127.0.0.1:8123');
-    expect(JSON.parse(readFileSync(dir.file('userData/settings.json'), 'utf8'))).toEqual({ backend: 'http://127.0.0.1:8123', model: 'dream-v0-instruct-7b', port: 7345 });
+    expect(JSON.parse(readFileSync(dir.file('userData/settings.json'), 'utf8'))).toEqual({
+      backend: 'http://127.0.0.1:8123',
+      model: 'dream-v0-instruct-7b',
+      port: 7345,
+    });
     const info = await api.appInfo();
     expect(info.ok && info.value.backend).toEqual({ kind: 'dllm', url: 'http://127.0.0.1:8123', model: 'dream-v0-instruct-7b' });
   });
@@ -62,7 +72,17 @@ describe('the desktop API', () => {
     await desktop.start();
     const core = desktop.core;
     if (!core) throw new Error('core did not start');
-    core.store.record({ endpoint: 'generate', modelId: 'm', userId: 'u', startedAt: Date.now() / 1000, duration: 0.5, requestId: 'r1', status: 200, params: {}, outputText: 'hello world!' });
+    core.store.record({
+      endpoint: 'generate',
+      modelId: 'm',
+      userId: 'u',
+      startedAt: Date.now() / 1000,
+      duration: 0.5,
+      requestId: 'r1',
+      status: 200,
+      params: {},
+      outputText: 'hello world!',
+    });
     core.store.flush();
     const target = dir.file('metrics.prom');
     fake.dialog.showSaveDialog.mockResolvedValue({ canceled: false, filePath: target });

@@ -47,7 +47,8 @@ describe('webPreferences', () => {
   });
 
   it('are never weakened anywhere in the sources', () => {
-    const weakening = /(contextIsolation|sandbox|webSecurity)\s*:\s*false|nodeIntegration\w*\s*:\s*true|allowRunningInsecureContent\s*:\s*true|webviewTag\s*:\s*true|disable-web-security|appendSwitch\(['"]no-sandbox/;
+    const weakening =
+      /(contextIsolation|sandbox|webSecurity)\s*:\s*false|nodeIntegration\w*\s*:\s*true|allowRunningInsecureContent\s*:\s*true|webviewTag\s*:\s*true|disable-web-security|appendSwitch\(['"]no-sandbox/;
     for (const file of sourceFiles(join(root, 'src'))) {
       expect(readFileSync(file, 'utf8'), file).not.toMatch(weakening);
     }
@@ -56,7 +57,11 @@ describe('webPreferences', () => {
 
 describe('Content-Security-Policy', () => {
   it('is strict: nothing inline, no eval, nothing from other origins', () => {
-    const directives = new Map(RENDERER_CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name as string, values]));
+    const directives = new Map(
+      RENDERER_CSP.split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name as string, values]),
+    );
     expect(directives.get('default-src')).toEqual(["'none'"]);
     expect(directives.get('script-src')).toEqual(["'self'"]);
     expect(directives.get('style-src')).toEqual(["'self'"]);
@@ -69,7 +74,7 @@ describe('Content-Security-Policy', () => {
 
   it('is the one index.html declares, and index.html has no inline script or style', () => {
     const html = readFileSync(join(root, 'src/renderer/index.html'), 'utf8');
-    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html);
+    const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html);
     expect(meta?.[1]).toBe(RENDERER_CSP);
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/<style|\sstyle=/);
@@ -87,7 +92,12 @@ describe('Content-Security-Policy', () => {
       expect(page.status).toBe(200);
       expect(page.headers.get('Content-Security-Policy')).toBe(RENDERER_CSP_HEADER);
       expect(page.headers.get('Content-Type')).toBe('text/html; charset=utf-8');
-      for (const url of ['app://diffusion-monitor/%2e%2e/%2e%2e/etc/passwd', 'app://diffusion-monitor/..%2F..%2Fetc%2Fpasswd', 'app://elsewhere/index.html', 'app://diffusion-monitor/missing.js']) {
+      for (const url of [
+        'app://diffusion-monitor/%2e%2e/%2e%2e/etc/passwd',
+        'app://diffusion-monitor/..%2F..%2Fetc%2Fpasswd',
+        'app://elsewhere/index.html',
+        'app://diffusion-monitor/missing.js',
+      ]) {
         expect((await handler(new Request(url))).status, url).toBe(404);
       }
     } finally {

@@ -113,7 +113,10 @@ describe('registerApiHandlers', () => {
 
   it('turns a thrown error into an internal failure', async () => {
     register(fakeApi().api);
-    await expect(ipcMain.invoke(channelOf('series'), new FakeWebContents(), '15m')).resolves.toEqual({ ok: false, error: { type: 'internal', message: 'boom' } });
+    await expect(ipcMain.invoke(channelOf('series'), new FakeWebContents(), '15m')).resolves.toEqual({
+      ok: false,
+      error: { type: 'internal', message: 'boom' },
+    });
   });
 
   it('streams frames to the sender under the stream id and resolves with the result', async () => {

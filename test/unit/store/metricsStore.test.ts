@@ -147,7 +147,10 @@ describe('MetricsStore', () => {
         process.stdout.write(n + '\\n');
       }, 5);
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let recorded = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       const last = chunk.toString().trim().split('\n').pop();

@@ -21,7 +21,7 @@ describe('migration 1: the seed table and our indexes', () => {
     const db = new Database(':memory:');
     migrate(db, MIGRATIONS.slice(0, 1));
     expect(userVersion(db)).toBe(1);
-    const columns = db.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('performance_events')").all();
+    const columns = db.prepare('SELECT name, type, "notnull", pk FROM pragma_table_info(\'performance_events\')').all();
     expect(columns).toEqual([
       { name: 'id', type: 'INTEGER', notnull: 0, pk: 1 },
       { name: 'model_id', type: 'TEXT', notnull: 1, pk: 0 },

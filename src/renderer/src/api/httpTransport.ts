@@ -127,7 +127,10 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
     appCommands: (_listener: (command: AppCommand) => void) => () => {},
     run: (runRequest, onFrame) => {
       const abort = new AbortController();
-      return { result: runDiffusionStream({ baseUrl: '', request: runRequest, onFrame, signal: abort.signal, headers: headers() }), cancel: () => abort.abort() };
+      return {
+        result: runDiffusionStream({ baseUrl: '', request: runRequest, onFrame, signal: abort.signal, headers: headers() }),
+        cancel: () => abort.abort(),
+      };
     },
     export: (exportRequest, onProgress) => {
       const abort = new AbortController();

@@ -3,7 +3,18 @@ import type { JSX } from 'solid-js';
 /** Stroke icons (24×24, currentColor), drawn as DOM nodes so the CSP needs no exceptions. */
 function Icon(props: { children: JSX.Element; size?: number }) {
   return (
-    <svg class="icon" width={props.size ?? 16} height={props.size ?? 16} viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+    <svg
+      class="icon"
+      width={props.size ?? 16}
+      height={props.size ?? 16}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      stroke-width="1.8"
+      stroke-linecap="round"
+      stroke-linejoin="round"
+      aria-hidden="true"
+    >
       {props.children}
     </svg>
   );

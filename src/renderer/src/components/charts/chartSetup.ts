@@ -29,7 +29,18 @@ export const COLORS = {
 } as const;
 
 /** Colors for keyed series (models, endpoints, error types), in a stable order. */
-export const CATEGORY_COLORS = [COLORS.blue, COLORS.teal, COLORS.violet, COLORS.amber, COLORS.sky, COLORS.pink, COLORS.orange, COLORS.green, COLORS.rose, COLORS.slate];
+export const CATEGORY_COLORS = [
+  COLORS.blue,
+  COLORS.teal,
+  COLORS.violet,
+  COLORS.amber,
+  COLORS.sky,
+  COLORS.pink,
+  COLORS.orange,
+  COLORS.green,
+  COLORS.rose,
+  COLORS.slate,
+];
 
 let registered = false;
 
@@ -37,7 +48,20 @@ let registered = false;
 export function setUpCharts(): typeof Chart {
   if (registered) return Chart;
   registered = true;
-  Chart.register(LineController, BarController, DoughnutController, LineElement, BarElement, PointElement, ArcElement, LinearScale, CategoryScale, Filler, Tooltip, Legend);
+  Chart.register(
+    LineController,
+    BarController,
+    DoughnutController,
+    LineElement,
+    BarElement,
+    PointElement,
+    ArcElement,
+    LinearScale,
+    CategoryScale,
+    Filler,
+    Tooltip,
+    Legend,
+  );
   Chart.defaults.font.family = "'Inter Variable', 'Inter', system-ui, sans-serif";
   Chart.defaults.font.size = 11;
   Chart.defaults.color = '#8b98a5';

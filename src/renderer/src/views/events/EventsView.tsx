@@ -57,7 +57,12 @@ export function EventsView() {
         </label>
         <label class="field inline">
           <span class="field-label">Outcome</span>
-          <select class="input" value={filters.outcome} onChange={(e) => setFilters('outcome', e.currentTarget.value as EventFilters['outcome'])} data-testid="filter-outcome">
+          <select
+            class="input"
+            value={filters.outcome}
+            onChange={(e) => setFilters('outcome', e.currentTarget.value as EventFilters['outcome'])}
+            data-testid="filter-outcome"
+          >
             <option value="">All</option>
             <option value="success">Succeeded</option>
             <option value="error">Failed</option>
@@ -110,7 +115,9 @@ export function EventsView() {
               )
             }
           >
-            <p>{filtered() ? 'Try another endpoint, model or outcome.' : 'Each request to /api/diffusion/* is recorded here when it ends, success or failure.'}</p>
+            <p>
+              {filtered() ? 'Try another endpoint, model or outcome.' : 'Each request to /api/diffusion/* is recorded here when it ends, success or failure.'}
+            </p>
           </EmptyState>
         }
       >

@@ -17,10 +17,25 @@ interface FormatCard {
 }
 
 const CARDS: FormatCard[] = [
-  { format: 'json', title: 'JSON summary', description: 'Totals, success rates, latency percentiles, tokens and per-model usage — the same document as /api/diffusion/metrics.', usesWindow: true },
-  { format: 'prometheus', title: 'Prometheus', description: 'Text format 0.0.4 with counters and latency histograms, exactly what /metrics serves. Always all-time.', usesWindow: false },
+  {
+    format: 'json',
+    title: 'JSON summary',
+    description: 'Totals, success rates, latency percentiles, tokens and per-model usage — the same document as /api/diffusion/metrics.',
+    usesWindow: true,
+  },
+  {
+    format: 'prometheus',
+    title: 'Prometheus',
+    description: 'Text format 0.0.4 with counters and latency histograms, exactly what /metrics serves. Always all-time.',
+    usesWindow: false,
+  },
   { format: 'influxdb', title: 'InfluxDB', description: 'Line protocol with nanosecond timestamps, ready for influx write or Telegraf.', usesWindow: true },
-  { format: 'csv', title: 'CSV of raw events', description: 'One row per recorded request with its metadata, for spreadsheets and notebooks. Streams, however large.', usesWindow: true },
+  {
+    format: 'csv',
+    title: 'CSV of raw events',
+    description: 'One row per recorded request with its metadata, for spreadsheets and notebooks. Streams, however large.',
+    usesWindow: true,
+  },
 ];
 
 interface ExportState {
@@ -104,14 +119,22 @@ export function ExportView() {
                     <div class="progress-bar running" classList={{ indeterminate: percent() === null }} style={{ width: `${percent() ?? 100}%` }} />
                   </div>
                   <p class="muted small">
-                    {state.progress ? `${formatBytes(state.progress.bytes)}${state.progress.rows !== null ? ` · ${formatCount(state.progress.rows)} of ${formatCount(state.progress.totalRows)} events` : ''}` : 'Preparing…'}
+                    {state.progress
+                      ? `${formatBytes(state.progress.bytes)}${state.progress.rows !== null ? ` · ${formatCount(state.progress.rows)} of ${formatCount(state.progress.totalRows)} events` : ''}`
+                      : 'Preparing…'}
                   </p>
                 </Show>
                 <div class="form-actions">
                   <Show
                     when={state.running === card.format}
                     fallback={
-                      <button type="button" class="btn btn-primary" disabled={state.running !== null} onClick={() => void start(card.format)} data-testid={`export-button-${card.format}`}>
+                      <button
+                        type="button"
+                        class="btn btn-primary"
+                        disabled={state.running !== null}
+                        onClick={() => void start(card.format)}
+                        data-testid={`export-button-${card.format}`}
+                      >
                         Export {card.usesWindow && window() !== 'all' ? `last ${window()}` : card.format === 'prometheus' ? 'all-time' : 'everything'}
                       </button>
                     }

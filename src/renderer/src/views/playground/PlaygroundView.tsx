@@ -60,7 +60,10 @@ function buildRequest(form: PlaygroundForm): { ok: true; value: import('../../..
     numbers[field] = value;
   }
   const options = { ...numbers, alg: form.alg, ...(form.model.trim() ? { model_id: form.model.trim() } : {}), user_id: 'playground' };
-  const candidate = form.mode === 'generate' ? { mode: 'generate', body: { prompt: form.prompt, ...options } } : { mode: 'infill', body: { prefix: form.prefix, suffix: form.suffix, ...options } };
+  const candidate =
+    form.mode === 'generate'
+      ? { mode: 'generate', body: { prompt: form.prompt, ...options } }
+      : { mode: 'infill', body: { prefix: form.prefix, suffix: form.suffix, ...options } };
   const parsed = RunRequestSchema.safeParse(candidate);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -183,7 +186,14 @@ export function PlaygroundView() {
   const field = (name: keyof PlaygroundForm, label: string, placeholder: string, hint?: string) => (
     <label class="field">
       <span class="field-label">{label}</span>
-      <input class="input mono" inputMode="decimal" value={form[name]} placeholder={placeholder} onInput={(e) => setForm(name, e.currentTarget.value)} title={hint} />
+      <input
+        class="input mono"
+        inputMode="decimal"
+        value={form[name]}
+        placeholder={placeholder}
+        onInput={(e) => setForm(name, e.currentTarget.value)}
+        title={hint}
+      />
     </label>
   );
 
@@ -208,7 +218,10 @@ export function PlaygroundView() {
             </button>
           }
         >
-          <p>The playground talks to your model runtime (a dllm server such as Dream or LLaDA, or any OpenAI-compatible server) through Diffusion Monitor's own endpoint.</p>
+          <p>
+            The playground talks to your model runtime (a dllm server such as Dream or LLaDA, or any OpenAI-compatible server) through Diffusion Monitor's own
+            endpoint.
+          </p>
         </EmptyState>
       </Show>
 
@@ -221,17 +234,35 @@ export function PlaygroundView() {
           }}
         >
           <div class="segmented full" role="radiogroup" aria-label="Mode">
-            <button type="button" role="radio" aria-checked={form.mode === 'generate'} classList={{ active: form.mode === 'generate' }} onClick={() => setForm('mode', 'generate')}>
+            <button
+              type="button"
+              role="radio"
+              aria-checked={form.mode === 'generate'}
+              classList={{ active: form.mode === 'generate' }}
+              onClick={() => setForm('mode', 'generate')}
+            >
               Generate
             </button>
-            <button type="button" role="radio" aria-checked={form.mode === 'infill'} classList={{ active: form.mode === 'infill' }} onClick={() => setForm('mode', 'infill')}>
+            <button
+              type="button"
+              role="radio"
+              aria-checked={form.mode === 'infill'}
+              classList={{ active: form.mode === 'infill' }}
+              onClick={() => setForm('mode', 'infill')}
+            >
               Infill
             </button>
           </div>
 
           <label class="field">
             <span class="field-label">Model</span>
-            <input class="input mono" list="playground-models" value={form.model} placeholder="backend default" onInput={(e) => setForm('model', e.currentTarget.value)} />
+            <input
+              class="input mono"
+              list="playground-models"
+              value={form.model}
+              placeholder="backend default"
+              onInput={(e) => setForm('model', e.currentTarget.value)}
+            />
             <datalist id="playground-models">
               <For each={models()}>{(model) => <option value={model} />}</For>
             </datalist>
@@ -312,13 +343,28 @@ export function PlaygroundView() {
             <Show
               when={units().length > 0}
               fallback={
-                <Show when={run.deltaText()} fallback={<span class="canvas-placeholder">{run.phase() === 'running' ? 'Waiting for the first denoising step…' : 'Masked positions appear here and fill in step by step.'}</span>}>
+                <Show
+                  when={run.deltaText()}
+                  fallback={
+                    <span class="canvas-placeholder">
+                      {run.phase() === 'running' ? 'Waiting for the first denoising step…' : 'Masked positions appear here and fill in step by step.'}
+                    </span>
+                  }
+                >
                   <span class="tok">{run.deltaText()}</span>
                 </Show>
               }
             >
               <For each={units()}>
-                {(unit) => (unit.kind === 'mask' ? <span class="tok mask" title={unit.text} /> : <span class="tok" classList={{ fresh: unit.fresh, space: unit.kind === 'space' }}>{unit.text}</span>)}
+                {(unit) =>
+                  unit.kind === 'mask' ? (
+                    <span class="tok mask" title={unit.text} />
+                  ) : (
+                    <span class="tok" classList={{ fresh: unit.fresh, space: unit.kind === 'space' }}>
+                      {unit.text}
+                    </span>
+                  )
+                }
               </For>
             </Show>
           </div>

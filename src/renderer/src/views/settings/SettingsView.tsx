@@ -213,27 +213,53 @@ export function SettingsView() {
           </header>
           <div class="panel-body">
             <Row label="Backend URL" hint="base URL of your model runtime" overridden={overridden('backend')}>
-              <input class="input mono" data-testid="setting-backend" placeholder="http://127.0.0.1:8000" value={form.backend} onInput={(e) => setForm('backend', e.currentTarget.value)} />
+              <input
+                class="input mono"
+                data-testid="setting-backend"
+                placeholder="http://127.0.0.1:8000"
+                value={form.backend}
+                onInput={(e) => setForm('backend', e.currentTarget.value)}
+              />
             </Row>
             <Row label="Protocol" overridden={overridden('backendKind')}>
               <div class="segmented" role="radiogroup" aria-label="Protocol">
-                <button type="button" role="radio" aria-checked={form.backendKind === 'dllm'} classList={{ active: form.backendKind === 'dllm' }} onClick={() => setForm('backendKind', 'dllm')}>
+                <button
+                  type="button"
+                  role="radio"
+                  aria-checked={form.backendKind === 'dllm'}
+                  classList={{ active: form.backendKind === 'dllm' }}
+                  onClick={() => setForm('backendKind', 'dllm')}
+                >
                   dllm <span class="muted">(step frames)</span>
                 </button>
-                <button type="button" role="radio" aria-checked={form.backendKind === 'openai'} classList={{ active: form.backendKind === 'openai' }} onClick={() => setForm('backendKind', 'openai')}>
+                <button
+                  type="button"
+                  role="radio"
+                  aria-checked={form.backendKind === 'openai'}
+                  classList={{ active: form.backendKind === 'openai' }}
+                  onClick={() => setForm('backendKind', 'openai')}
+                >
                   OpenAI-compatible
                 </button>
               </div>
             </Row>
             <Show when={form.backendKind === 'openai'}>
               <Row label="Generate route" overridden={overridden('openaiGenerateApi')}>
-                <select class="input" value={form.openaiGenerateApi} onChange={(e) => setForm('openaiGenerateApi', e.currentTarget.value as SettingsForm['openaiGenerateApi'])}>
+                <select
+                  class="input"
+                  value={form.openaiGenerateApi}
+                  onChange={(e) => setForm('openaiGenerateApi', e.currentTarget.value as SettingsForm['openaiGenerateApi'])}
+                >
                   <option value="chat">/v1/chat/completions</option>
                   <option value="completions">/v1/completions</option>
                 </select>
               </Row>
               <Row label="Infill route" overridden={overridden('openaiInfillApi')}>
-                <select class="input" value={form.openaiInfillApi} onChange={(e) => setForm('openaiInfillApi', e.currentTarget.value as SettingsForm['openaiInfillApi'])}>
+                <select
+                  class="input"
+                  value={form.openaiInfillApi}
+                  onChange={(e) => setForm('openaiInfillApi', e.currentTarget.value as SettingsForm['openaiInfillApi'])}
+                >
                   <option value="completions">/v1/completions with suffix</option>
                   <option value="fim">/v1/fim/completions</option>
                 </select>
@@ -246,10 +272,24 @@ export function SettingsView() {
               </Row>
             </Show>
             <Row label="API key" hint="sent to the backend as a bearer token" overridden={overridden('apiKey')}>
-              <input class="input mono" type="password" autocomplete="off" placeholder="none" value={form.apiKey} onInput={(e) => setForm('apiKey', e.currentTarget.value)} />
+              <input
+                class="input mono"
+                type="password"
+                autocomplete="off"
+                placeholder="none"
+                value={form.apiKey}
+                onInput={(e) => setForm('apiKey', e.currentTarget.value)}
+              />
             </Row>
             <Row label="Default model" hint="used when a request names none" overridden={overridden('model')}>
-              <input class="input mono" list="settings-models" placeholder="what the backend reports" value={form.model} onInput={(e) => setForm('model', e.currentTarget.value)} data-testid="setting-model" />
+              <input
+                class="input mono"
+                list="settings-models"
+                placeholder="what the backend reports"
+                value={form.model}
+                onInput={(e) => setForm('model', e.currentTarget.value)}
+                data-testid="setting-model"
+              />
               <datalist id="settings-models">
                 <For each={probe()?.models ?? []}>{(model) => <option value={model} />}</For>
               </datalist>
@@ -270,7 +310,13 @@ export function SettingsView() {
                     </span>
                     <For each={report().models}>
                       {(model) => (
-                        <button type="button" class="chip" classList={{ active: form.model === model }} onClick={() => setForm('model', model)} title="Use as the default model">
+                        <button
+                          type="button"
+                          class="chip"
+                          classList={{ active: form.model === model }}
+                          onClick={() => setForm('model', model)}
+                          title="Use as the default model"
+                        >
                           {model}
                         </button>
                       )}
@@ -289,11 +335,28 @@ export function SettingsView() {
             <span class="panel-hint">take effect at the next start</span>
           </header>
           <div class="panel-body">
-            <Row label="Port" hint={`the local endpoint${app.state.info?.serverUrl ? `, now ${app.state.info.serverUrl}` : ''}`} overridden={overridden('port')}>
-              <input class="input mono narrow" inputMode="numeric" value={form.port} onInput={(e) => setForm('port', e.currentTarget.value)} data-testid="setting-port" />
+            <Row
+              label="Port"
+              hint={`the local endpoint${app.state.info?.serverUrl ? `, now ${app.state.info.serverUrl}` : ''}`}
+              overridden={overridden('port')}
+            >
+              <input
+                class="input mono narrow"
+                inputMode="numeric"
+                value={form.port}
+                onInput={(e) => setForm('port', e.currentTarget.value)}
+                data-testid="setting-port"
+              />
             </Row>
             <Row label="API token" hint="clients must send Authorization: Bearer …" overridden={overridden('token')}>
-              <input class="input mono" type="password" autocomplete="off" placeholder="none (loopback only)" value={form.token} onInput={(e) => setForm('token', e.currentTarget.value)} />
+              <input
+                class="input mono"
+                type="password"
+                autocomplete="off"
+                placeholder="none (loopback only)"
+                value={form.token}
+                onInput={(e) => setForm('token', e.currentTarget.value)}
+              />
             </Row>
             <Row label="Database" hint="SQLite file with every recorded request" overridden={overridden('db')}>
               <input class="input mono" value={form.db} onInput={(e) => setForm('db', e.currentTarget.value)} />
