@@ -36,6 +36,14 @@ export interface RollupWrite {
 
 export const ALL_TIME_BUCKET = -1;
 
+/**
+ * A failed event, read as `sampleFromRow` reads it: `success` false (or 0) or a non-empty
+ * `error_type`; never an error on rows whose metadata is missing or not JSON. Always 0 or 1, so
+ * `NOT` of it is the success filter. Migration 3 indexes exactly this text.
+ */
+const FAILED_EVENT =
+  "(CASE WHEN json_valid(metadata) THEN (json_extract(metadata, '$.success') IS 0 OR (json_type(metadata, '$.error_type') IS 'text' AND json_extract(metadata, '$.error_type') <> '')) ELSE 0 END)";
+
 export interface EventQuery {
   limit: number;
   /** Only events with an id below this one (keyset pagination, newest first). */
@@ -43,6 +51,29 @@ export interface EventQuery {
   eventType?: string;
   modelId?: string;
   outcome?: 'success' | 'error';
+}
+
+function eventsStatement(query: EventQuery): { sql: string; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: query.limit };
+  if (query.beforeId !== undefined) {
+    where.push('id < @beforeId');
+    params.beforeId = query.beforeId;
+  }
+  if (query.eventType !== undefined) {
+    where.push('event_type = @eventType');
+    params.eventType = query.eventType;
+  }
+  if (query.modelId !== undefined) {
+    where.push('model_id = @modelId');
+    params.modelId = query.modelId;
+  }
+  if (query.outcome !== undefined) where.push(query.outcome === 'error' ? FAILED_EVENT : `NOT ${FAILED_EVENT}`);
+  const sql =
+    'SELECT id, model_id, user_id, event_type, duration, timestamp, metadata FROM performance_events' +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ' ORDER BY id DESC LIMIT @limit';
+  return { sql, params };
 }
 
 export interface OpenOptions {
@@ -160,10 +191,11 @@ export class MetricsDatabase {
   }
 
   /** Minute rollup rows with `fromMinute <= bucket <= toMinute`. */
-  rollupsBetween(fromMinute: number, toMinute: number): RollupRow[] {
+  /** Minute rows in a range, read one at a time (start-up loads a day of them; no array of all). */
+  rollupsBetween(fromMinute: number, toMinute: number): IterableIterator<RollupRow> {
     return this.db
       .prepare('SELECT bucket, event_type, model_id, data FROM metric_rollups WHERE bucket >= ? AND bucket <= ?')
-      .all(Math.max(0, fromMinute), toMinute) as RollupRow[];
+      .iterate(Math.max(0, fromMinute), toMinute) as IterableIterator<RollupRow>;
   }
 
   rollup(bucket: number, eventType: string, modelId: string): RollupRow | undefined {
@@ -178,29 +210,14 @@ export class MetricsDatabase {
 
   /** Newest first, filtered; uses the id-ordered indexes so a page costs the same at any table size. */
   queryEvents(query: EventQuery): StoredEventRow[] {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: query.limit };
-    if (query.beforeId !== undefined) {
-      where.push('id < @beforeId');
-      params.beforeId = query.beforeId;
-    }
-    if (query.eventType !== undefined) {
-      where.push('event_type = @eventType');
-      params.eventType = query.eventType;
-    }
-    if (query.modelId !== undefined) {
-      where.push('model_id = @modelId');
-      params.modelId = query.modelId;
-    }
-    if (query.outcome !== undefined) {
-      const failed = "(json_extract(metadata, '$.success') IN (0, 'false') OR json_extract(metadata, '$.error_type') IS NOT NULL)";
-      where.push(query.outcome === 'error' ? failed : `NOT ${failed}`);
-    }
-    const sql =
-      'SELECT id, model_id, user_id, event_type, duration, timestamp, metadata FROM performance_events' +
-      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-      ' ORDER BY id DESC LIMIT @limit';
+    const { sql, params } = eventsStatement(query);
     return this.db.prepare(sql).all(params) as StoredEventRow[];
+  }
+
+  /** SQLite's plan for `queryEvents(query)`, one line per step (tests check which index it uses). */
+  explainEvents(query: EventQuery): string[] {
+    const { sql, params } = eventsStatement(query);
+    return (this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((row) => row.detail);
   }
 
   countEvents(): number {

@@ -14,6 +14,10 @@ const fresh = (): ReturnType<typeof tempDir> => {
 };
 afterEach(() => dirs.splice(0).forEach((d) => d.cleanup()));
 
+/** The condition migration 3 indexes, as a foreign tool would write it. */
+const FAILED_CONDITION =
+  "(CASE WHEN json_valid(metadata) THEN (json_extract(metadata, '$.success') IS 0 OR (json_type(metadata, '$.error_type') IS 'text' AND json_extract(metadata, '$.error_type') <> '')) ELSE 0 END)";
+
 const userVersion = (db: Database.Database): number => db.pragma('user_version', { simple: true }) as number;
 
 describe('migration 1: the seed table and our indexes', () => {
@@ -57,6 +61,45 @@ describe('migration 2: rollups', () => {
     expect(db.prepare('SELECT last_event_id FROM rollup_watermark').pluck().get()).toBe(0);
     expect(db.prepare('SELECT count(*) FROM metric_rollups').pluck().get()).toBe(0);
     expect(db.prepare('SELECT count(*) FROM performance_events').pluck().get()).toBe(15);
+    db.close();
+  });
+});
+
+describe('migration 3: the failed-events index', () => {
+  it('indexes the failed rows of a version-2 database and the errors-only filter uses it', () => {
+    const path = fresh().file('v2.db');
+    writeSeedDatabase(path, seedExampleRows());
+    const raw = new Database(path);
+    migrate(raw, MIGRATIONS.slice(0, 2));
+    // Rows another program may write: no metadata, metadata that is not JSON, a JSON array.
+    const foreign = raw.prepare('INSERT INTO performance_events (model_id, user_id, event_type, duration, timestamp, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const metadata of [null, 'not json', '[1,2]']) foreign.run('other', 'u', 'diffusion_generate', 1, 1_700_000_100, metadata);
+    migrate(raw, MIGRATIONS.slice(0, 3));
+    expect(userVersion(raw)).toBe(3);
+    expect(
+      raw
+        .prepare('SELECT count(*) FROM performance_events INDEXED BY idx_performance_events_failed_id WHERE ' + FAILED_CONDITION)
+        .pluck()
+        .get(),
+    ).toBe(3);
+    raw.close();
+
+    const db = new MetricsDatabase(path);
+    const plans = {
+      failed_id: { limit: 50, outcome: 'error' as const },
+      failed_type_id: { limit: 50, eventType: 'diffusion_infill', outcome: 'error' as const },
+      failed_model_id: { limit: 50, modelId: 'dreamon-v0-7b', outcome: 'error' as const, beforeId: 10 },
+      failed_type_model_id: { limit: 50, eventType: 'diffusion_generate', modelId: 'dream-v0-instruct-7b', outcome: 'error' as const },
+    };
+    for (const [index, query] of Object.entries(plans)) {
+      expect(db.explainEvents(query).join(' | '), JSON.stringify(query)).toMatch(new RegExp(`USING INDEX idx_performance_events_${index}\\b`));
+    }
+    expect(db.queryEvents({ limit: 50, outcome: 'error' }).map((row) => row.event_type)).toEqual([
+      'diffusion_infill',
+      'diffusion_generate',
+      'diffusion_generate',
+    ]);
+    expect(db.queryEvents({ limit: 50, outcome: 'success' })).toHaveLength(15);
     db.close();
   });
 });
