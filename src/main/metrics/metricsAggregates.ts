@@ -107,6 +107,8 @@ export class MetricsAggregates {
 
   /** After a successful write: nothing is dirty, late deltas are in the database. */
   markClean(): void {
+    // Written minutes rarely change again: keep them compact (the current one thaws on its next event).
+    for (const { bucket, cell } of this.dirty.values()) if (bucket !== ALL_TIME_BUCKET) cell.freeze();
     this.dirty.clear();
     this.late.clear();
   }
@@ -173,6 +175,7 @@ export class MetricsAggregates {
       let merged = this.hours.get(hour);
       if (!merged) {
         merged = mergeByLabels(this.minuteCells(hour * 60, hour * 60 + 59));
+        for (const { cell } of merged) cell.freeze();
         this.hours.set(hour, merged);
       }
       out.push(...merged);

@@ -1,7 +1,7 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { LATENCY_BUCKETS, STEPS_BUCKETS, TTFS_BUCKETS, bucketIndex } from './buckets';
 import type { EventSample } from './eventSample';
-import { decodeSketch, encodeSketch, type EncodedSketch } from './sketchCodec';
+import { decodeSketch, encodeSketch, mergeEncodedSketch, type EncodedSketch } from './sketchCodec';
 
 /** Relative accuracy of every percentile we report. */
 export const SKETCH_ACCURACY = 0.01;
@@ -67,19 +67,61 @@ function addArrays(into: number[], from: readonly number[]): void {
 /**
  * Aggregates of a set of events (one minute of one event type and model, or all time):
  * counters, fixed Prometheus buckets and mergeable quantile sketches.
+ *
+ * A cell that will rarely change again (a written minute) can be frozen: its sketches are then
+ * held in their compact encoding — a few dozen numbers instead of the library's object graph —
+ * and thawed on the next `add` or `merge` into it. A day of minute cells is most of the
+ * store's memory, so this keeps the main process small; merging a frozen cell into another
+ * reads the encoding directly.
  */
 export class RollupCell {
   readonly counters: CellCounters;
-  readonly latency: DDSketch;
-  readonly ttfs: DDSketch;
+  private latencyLive: DDSketch | null;
+  private ttfsLive: DDSketch | null;
+  private latencyCode: EncodedSketch | null = null;
+  private ttfsCode: EncodedSketch | null = null;
 
   constructor(counters: CellCounters = emptyCounters(), latency?: DDSketch, ttfs?: DDSketch) {
     this.counters = counters;
-    this.latency = latency ?? new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
-    this.ttfs = ttfs ?? new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+    this.latencyLive = latency ?? new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+    this.ttfsLive = ttfs ?? new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+  }
+
+  /** The latency sketch, to read. A frozen cell answers with a decoded copy. */
+  get latency(): DDSketch {
+    return this.latencyLive ?? decodeSketch(this.latencyCode ?? undefined, SKETCH_ACCURACY);
+  }
+
+  /** The time-to-first-step sketch, to read. A frozen cell answers with a decoded copy. */
+  get ttfs(): DDSketch {
+    return this.ttfsLive ?? decodeSketch(this.ttfsCode ?? undefined, SKETCH_ACCURACY);
+  }
+
+  get frozen(): boolean {
+    return this.latencyLive === null;
+  }
+
+  /** Keeps the sketches in their compact encoding until the cell changes again. */
+  freeze(): void {
+    if (this.latencyLive === null || this.ttfsLive === null) return;
+    this.latencyCode = encodeSketch(this.latencyLive);
+    this.ttfsCode = this.counters.ttfsCount > 0 ? encodeSketch(this.ttfsLive) : null;
+    this.latencyLive = null;
+    this.ttfsLive = null;
+  }
+
+  private live(): { latency: DDSketch; ttfs: DDSketch } {
+    if (this.latencyLive === null || this.ttfsLive === null) {
+      this.latencyLive = decodeSketch(this.latencyCode ?? undefined, SKETCH_ACCURACY);
+      this.ttfsLive = decodeSketch(this.ttfsCode ?? undefined, SKETCH_ACCURACY);
+      this.latencyCode = null;
+      this.ttfsCode = null;
+    }
+    return { latency: this.latencyLive, ttfs: this.ttfsLive };
   }
 
   add(sample: EventSample): void {
+    const sketches = this.live();
     const c = this.counters;
     c.requests += 1;
     c.durationSum += sample.duration;
@@ -103,7 +145,7 @@ export class RollupCell {
     }
     const latencySlot = bucketIndex(LATENCY_BUCKETS, sample.duration);
     c.latencyBuckets[latencySlot] = (c.latencyBuckets[latencySlot] ?? 0) + 1;
-    this.latency.accept(sample.duration);
+    sketches.latency.accept(sample.duration);
     if (sample.timeToFirstStep !== null && sample.timeToFirstStep >= 0) {
       c.ttfsCount += 1;
       c.ttfsSum += sample.timeToFirstStep;
@@ -111,11 +153,12 @@ export class RollupCell {
       c.ttfsMax = upper(c.ttfsMax, sample.timeToFirstStep);
       const ttfsSlot = bucketIndex(TTFS_BUCKETS, sample.timeToFirstStep);
       c.ttfsBuckets[ttfsSlot] = (c.ttfsBuckets[ttfsSlot] ?? 0) + 1;
-      this.ttfs.accept(sample.timeToFirstStep);
+      sketches.ttfs.accept(sample.timeToFirstStep);
     }
   }
 
   merge(other: RollupCell): void {
+    const sketches = this.live();
     const c = this.counters;
     const o = other.counters;
     c.requests += o.requests;
@@ -139,8 +182,14 @@ export class RollupCell {
     addArrays(c.latencyBuckets, o.latencyBuckets);
     addArrays(c.ttfsBuckets, o.ttfsBuckets);
     addArrays(c.stepsBuckets, o.stepsBuckets);
-    if (o.requests > 0) this.latency.merge(other.latency);
-    if (o.ttfsCount > 0) this.ttfs.merge(other.ttfs);
+    if (o.requests > 0) {
+      if (other.latencyLive) sketches.latency.merge(other.latencyLive);
+      else if (other.latencyCode) mergeEncodedSketch(sketches.latency, other.latencyCode);
+    }
+    if (o.ttfsCount > 0) {
+      if (other.ttfsLive) sketches.ttfs.merge(other.ttfsLive);
+      else if (other.ttfsCode) mergeEncodedSketch(sketches.ttfs, other.ttfsCode);
+    }
   }
 
   /** Serialises the cell as compact JSON: default-valued counters are left out, buckets are sparse. */
@@ -154,11 +203,12 @@ export class RollupCell {
     if (Object.keys(c.errorsByType).length > 0) out.errorsByType = c.errorsByType;
     out.lb = sparse(c.latencyBuckets);
     if (c.ttfsCount > 0) out.tb = sparse(c.ttfsBuckets);
-    out.ls = encodeSketch(this.latency);
-    if (c.ttfsCount > 0) out.ts = encodeSketch(this.ttfs);
+    out.ls = this.latencyLive ? encodeSketch(this.latencyLive) : (this.latencyCode ?? [0]);
+    if (c.ttfsCount > 0) out.ts = this.ttfsLive ? encodeSketch(this.ttfsLive) : (this.ttfsCode ?? [0]);
     return { data: JSON.stringify(out) };
   }
 
+  /** Reads a stored row into a frozen cell: its sketches are decoded only if the cell changes. */
   static fromRow(row: { data: string }): RollupCell {
     const stored = JSON.parse(row.data) as Partial<CellCounters> & {
       lb?: Record<string, number>;
@@ -167,15 +217,23 @@ export class RollupCell {
       ts?: EncodedSketch;
     };
     const { lb, tb, ls, ts, ...counters } = stored;
-    const cell = new RollupCell(
-      { ...emptyCounters(), ...counters, errorsByType: { ...(counters.errorsByType ?? {}) } },
-      decodeSketch(ls, SKETCH_ACCURACY),
-      decodeSketch(ts, SKETCH_ACCURACY),
-    );
+    const cell = new RollupCell({ ...emptyCounters(), ...counters, errorsByType: { ...(counters.errorsByType ?? {}) } }, NO_SKETCH, NO_SKETCH);
+    cell.latencyLive = null;
+    cell.ttfsLive = null;
+    cell.latencyCode = validEncoding(ls);
+    cell.ttfsCode = validEncoding(ts);
     dense(lb, cell.counters.latencyBuckets);
     dense(tb, cell.counters.ttfsBuckets);
     return cell;
   }
+}
+
+/** Placeholder for the constructor of a cell that is about to be made frozen; never read or written. */
+const NO_SKETCH = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+
+/** A stored encoding is used only when it is an array of finite numbers (rows are ours, but files can be edited). */
+function validEncoding(value: unknown): EncodedSketch | null {
+  return Array.isArray(value) && value.every((n) => typeof n === 'number' && Number.isFinite(n)) ? (value as EncodedSketch) : null;
 }
 
 function sparse(values: readonly number[]): Record<string, number> {

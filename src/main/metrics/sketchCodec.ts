@@ -29,3 +29,22 @@ export function decodeSketch(encoded: EncodedSketch | undefined, relativeAccurac
   sketch.count = storeCount + zeroCount;
   return sketch;
 }
+
+/**
+ * Adds an encoded sketch into a live one, bin by bin, without building a sketch for it: how
+ * frozen cells (see `RollupCell.freeze`) are merged.
+ */
+export function mergeEncodedSketch(into: DDSketch, encoded: EncodedSketch): void {
+  const zeroCount = encoded[0] ?? 0;
+  const minKey = encoded[1] ?? 0;
+  let total = 0;
+  for (let i = 2; i < encoded.length; i += 1) {
+    const count = encoded[i] ?? 0;
+    if (count > 0) {
+      into.store.add(minKey + i - 2, count);
+      total += count;
+    }
+  }
+  into.zeroCount += zeroCount;
+  into.count += total + zeroCount;
+}
