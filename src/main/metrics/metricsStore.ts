@@ -3,6 +3,7 @@ import type { MetricsSummary } from '../../shared/summary';
 import {
   ALL_TIME_BUCKET,
   MetricsDatabase,
+  type BatchEvent,
   type EventQuery,
   type EventRow,
   type OpenOptions,
@@ -70,7 +71,7 @@ export class MetricsStore {
   private readonly log: Logger;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
-  private pending: EventRow[] = [];
+  private pending: BatchEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private failures = 0;
@@ -117,19 +118,25 @@ export class MetricsStore {
     const now = this.clock();
     let lastId = from;
     let folded = 0;
+    let failures: StoredEventRow[] = [];
     for (const row of this.db.eventsAfter(from)) {
-      this.aggregates.add(sampleFromRow(row), now);
+      const sample = sampleFromRow(row);
+      this.aggregates.add(sample, now);
+      if (!sample.success) failures.push(row);
       lastId = row.id;
       folded += 1;
       // Large histories are written in slices so memory stays bounded.
-      if (this.aggregates.dirtyCount >= 20_000) this.persist([], lastId);
+      if (this.aggregates.dirtyCount >= 20_000 || failures.length >= 20_000) {
+        this.persist([], lastId, failures);
+        failures = [];
+      }
     }
-    this.persist([], lastId);
+    this.persist([], lastId, failures);
     this.log.info(`folded ${folded} events up to id ${lastId} in ${Date.now() - started} ms`);
   }
 
   /** Writes events and every dirty rollup in one transaction; late deltas are merged into stored rows. */
-  private persist(events: readonly EventRow[], watermark?: number): number {
+  private persist(events: readonly BatchEvent[], watermark?: number, foldedFailures: readonly StoredEventRow[] = []): number {
     const lastId = this.db.writeBatch(
       events,
       () => {
@@ -144,6 +151,7 @@ export class MetricsStore {
         return { minute, hourly };
       },
       watermark,
+      foldedFailures,
     );
     this.aggregates.markClean();
     this.aggregates.prune(this.clock());
@@ -200,7 +208,7 @@ export class MetricsStore {
   private enqueue(row: EventRow, sample: ReturnType<typeof sampleFromRow>): void {
     if (this.closed) throw new Error('metrics store is closed');
     this.aggregates.add(sample, this.clock());
-    this.pending.push(row);
+    this.pending.push({ row, failed: !sample.success });
     if (this.pending.length >= this.maxBatch) {
       this.immediate ??= setImmediate(() => {
         this.immediate = undefined;
@@ -256,7 +264,7 @@ export class MetricsStore {
     }
     if (this.listeners.size > 0) {
       const firstId = lastId - batch.length + 1;
-      const events = batch.map((row, i) => decodeEvent({ ...row, id: firstId + i }));
+      const events = batch.map(({ row }, i) => decodeEvent({ ...row, id: firstId + i }));
       for (const listener of this.listeners) listener(events);
     }
   }

@@ -36,14 +36,6 @@ export interface RollupWrite {
 
 export const ALL_TIME_BUCKET = -1;
 
-/**
- * A failed event, read as `sampleFromRow` reads it: `success` false (or 0) or a non-empty
- * `error_type`; never an error on rows whose metadata is missing or not JSON. Always 0 or 1, so
- * `NOT` of it is the success filter. Migration 3 indexes exactly this text.
- */
-const FAILED_EVENT =
-  "(CASE WHEN json_valid(metadata) THEN (json_extract(metadata, '$.success') IS 0 OR (json_type(metadata, '$.error_type') IS 'text' AND json_extract(metadata, '$.error_type') <> '')) ELSE 0 END)";
-
 export interface EventQuery {
   limit: number;
   /** Only events with an id below this one (keyset pagination, newest first). */
@@ -53,26 +45,35 @@ export interface EventQuery {
   outcome?: 'success' | 'error';
 }
 
+/** A written event and whether it failed (failed ones are also listed in `failed_events`). */
+export interface BatchEvent {
+  row: EventRow;
+  failed: boolean;
+}
+
+const EVENT_COLUMNS = 'p.id, p.model_id, p.user_id, p.event_type, p.duration, p.timestamp, p.metadata';
+
 function eventsStatement(query: EventQuery): { sql: string; params: Record<string, unknown> } {
-  const where: string[] = [];
   const params: Record<string, unknown> = { limit: query.limit };
+  // Errors only: walk the small failed_events table newest first (CROSS JOIN keeps it the outer
+  // loop) and fetch each row by id. Otherwise walk the events, skipping failed ids for "success".
+  const on = query.outcome === 'error' ? 'f' : 'p';
+  const where: string[] = [];
   if (query.beforeId !== undefined) {
-    where.push('id < @beforeId');
+    where.push(`${on}.id < @beforeId`);
     params.beforeId = query.beforeId;
   }
   if (query.eventType !== undefined) {
-    where.push('event_type = @eventType');
+    where.push(`${on}.event_type = @eventType`);
     params.eventType = query.eventType;
   }
   if (query.modelId !== undefined) {
-    where.push('model_id = @modelId');
+    where.push(`${on}.model_id = @modelId`);
     params.modelId = query.modelId;
   }
-  if (query.outcome !== undefined) where.push(query.outcome === 'error' ? FAILED_EVENT : `NOT ${FAILED_EVENT}`);
-  const sql =
-    'SELECT id, model_id, user_id, event_type, duration, timestamp, metadata FROM performance_events' +
-    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-    ' ORDER BY id DESC LIMIT @limit';
+  if (query.outcome === 'success') where.push('NOT EXISTS (SELECT 1 FROM failed_events f WHERE f.id = p.id)');
+  const from = query.outcome === 'error' ? 'failed_events f CROSS JOIN performance_events p ON p.id = f.id' : 'performance_events p';
+  const sql = `SELECT ${EVENT_COLUMNS} FROM ${from}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${on}.id DESC LIMIT @limit`;
   return { sql, params };
 }
 
@@ -93,6 +94,7 @@ export class MetricsDatabase {
   private readonly upsertRollup: Statement<[RollupRow]>;
   private readonly upsertHourly: Statement<[RollupRow]>;
   private readonly setWatermark: Statement<[number]>;
+  private readonly insertFailed: Statement<[number, string, string]>;
 
   constructor(path: string, options: OpenOptions = {}) {
     this.path = path;
@@ -125,18 +127,22 @@ export class MetricsDatabase {
        ON CONFLICT (hour, event_type, model_id) DO UPDATE SET data = excluded.data`,
     );
     this.setWatermark = this.db.prepare('UPDATE rollup_watermark SET last_event_id = ? WHERE id = 1');
+    this.insertFailed = this.db.prepare('INSERT OR IGNORE INTO failed_events (id, event_type, model_id) VALUES (?, ?, ?)');
   }
 
   /**
    * Writes a batch of events and the rollups they changed in one transaction, so the events and
    * the aggregates never disagree, even after a crash. Returns the id of the last event written.
    */
-  writeBatch(events: readonly EventRow[], rollups: () => RollupWrite, watermark?: number): number {
+  writeBatch(events: readonly BatchEvent[], rollups: () => RollupWrite, watermark?: number, foldedFailures: readonly StoredEventRow[] = []): number {
     return this.db.transaction(() => {
       let lastId = 0;
-      for (const event of events) {
-        lastId = Number(this.insertEvent.run(event).lastInsertRowid);
+      for (const { row, failed } of events) {
+        lastId = Number(this.insertEvent.run(row).lastInsertRowid);
+        if (failed) this.insertFailed.run(lastId, row.event_type, row.model_id);
       }
+      // Failed rows another program wrote, found while folding them into the rollups.
+      for (const row of foldedFailures) this.insertFailed.run(row.id, row.event_type, row.model_id);
       // Computed inside the transaction: merging late rows reads the stored ones.
       const { minute, hourly } = rollups();
       for (const row of minute) this.upsertRollup.run(row);

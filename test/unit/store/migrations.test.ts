@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION, migrate } from '../../../src/main/store/migrations';
 import { MetricsDatabase } from '../../../src/main/store/metricsDatabase';
+import { sampleFromRow } from '../../../src/main/metrics/eventSample';
 import { MetricsStore } from '../../../src/main/metrics/metricsStore';
 import { seedExampleRows, writeSeedDatabase } from '../../fixtures/seedDatabase';
 import { tempDir } from '../../fixtures/tempDir';
@@ -13,10 +14,6 @@ const fresh = (): ReturnType<typeof tempDir> => {
   return dir;
 };
 afterEach(() => dirs.splice(0).forEach((d) => d.cleanup()));
-
-/** The condition migration 3 indexes, as a foreign tool would write it. */
-const FAILED_CONDITION =
-  "(CASE WHEN json_valid(metadata) THEN (json_extract(metadata, '$.success') IS 0 OR (json_type(metadata, '$.error_type') IS 'text' AND json_extract(metadata, '$.error_type') <> '')) ELSE 0 END)";
 
 const userVersion = (db: Database.Database): number => db.pragma('user_version', { simple: true }) as number;
 
@@ -65,41 +62,88 @@ describe('migration 2: rollups', () => {
   });
 });
 
-describe('migration 3: the failed-events index', () => {
-  it('indexes the failed rows of a version-2 database and the errors-only filter uses it', () => {
+describe('migration 3: failed events', () => {
+  /** Metadata as other programs may write it, and whether `sampleFromRow` counts it as failed. */
+  const FOREIGN: Array<[string | null, boolean]> = [
+    [null, false],
+    ['not json', false],
+    ['[1,2]', false],
+    ['{"success": false}', true],
+    ['{"success": 0}', true],
+    ['{"success": true, "error_type": "timeout"}', true],
+    ['{"error_type": ""}', false],
+    ['{"error_type": null}', false],
+    ['{"success": true}', false],
+  ];
+
+  it('lists the failed rows of a version-2 database, reading metadata as sampleFromRow does', () => {
     const path = fresh().file('v2.db');
     writeSeedDatabase(path, seedExampleRows());
     const raw = new Database(path);
     migrate(raw, MIGRATIONS.slice(0, 2));
-    // Rows another program may write: no metadata, metadata that is not JSON, a JSON array.
-    const foreign = raw.prepare('INSERT INTO performance_events (model_id, user_id, event_type, duration, timestamp, metadata) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const metadata of [null, 'not json', '[1,2]']) foreign.run('other', 'u', 'diffusion_generate', 1, 1_700_000_100, metadata);
+    const insert = raw.prepare('INSERT INTO performance_events (model_id, user_id, event_type, duration, timestamp, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+    const foreignIds = FOREIGN.map(([metadata]) => Number(insert.run('other', 'u', 'diffusion_generate', 1, 1_700_000_100, metadata).lastInsertRowid));
     migrate(raw, MIGRATIONS.slice(0, 3));
     expect(userVersion(raw)).toBe(3);
-    expect(
-      raw
-        .prepare('SELECT count(*) FROM performance_events INDEXED BY idx_performance_events_failed_id WHERE ' + FAILED_CONDITION)
-        .pluck()
-        .get(),
-    ).toBe(3);
+    const failed = new Set(raw.prepare('SELECT id FROM failed_events').pluck().all() as number[]);
+    FOREIGN.forEach(([metadata, isFailed], i) => {
+      expect(failed.has(foreignIds[i] as number), String(metadata)).toBe(isFailed);
+      expect(sampleFromRow({ event_type: 'x', model_id: 'y', duration: 1, timestamp: 1, metadata }).success, String(metadata)).toBe(!isFailed);
+    });
+    expect(failed.size).toBe(3 + FOREIGN.filter(([, isFailed]) => isFailed).length); // the seed's three errors
     raw.close();
+  });
+});
 
-    const db = new MetricsDatabase(path);
-    const plans = {
-      failed_id: { limit: 50, outcome: 'error' as const },
-      failed_type_id: { limit: 50, eventType: 'diffusion_infill', outcome: 'error' as const },
-      failed_model_id: { limit: 50, modelId: 'dreamon-v0-7b', outcome: 'error' as const, beforeId: 10 },
-      failed_type_model_id: { limit: 50, eventType: 'diffusion_generate', modelId: 'dream-v0-instruct-7b', outcome: 'error' as const },
-    };
-    for (const [index, query] of Object.entries(plans)) {
-      expect(db.explainEvents(query).join(' | '), JSON.stringify(query)).toMatch(new RegExp(`USING INDEX idx_performance_events_${index}\\b`));
+describe('the events filter', () => {
+  it('pages errors and successes by type and model, written, folded and migrated alike', () => {
+    const path = fresh().file('filter.db');
+    writeSeedDatabase(path, seedExampleRows()); // folded at open: 3 errors among 15
+    const store = MetricsStore.open({ path, flushIntervalMs: 1 });
+    for (let i = 0; i < 30; i += 1) {
+      store.record({
+        endpoint: i % 2 === 0 ? 'generate' : 'infill',
+        modelId: i % 3 === 0 ? 'llada' : 'dream',
+        userId: 'u',
+        startedAt: 1_700_001_000 + i,
+        duration: 1,
+        requestId: `r${i}`,
+        status: i % 5 === 0 ? 502 : 200,
+        ...(i % 5 === 0 ? { errorType: 'backend' as const } : {}),
+        params: {},
+        outputText: 'some output text',
+      });
     }
-    expect(db.queryEvents({ limit: 50, outcome: 'error' }).map((row) => row.event_type)).toEqual([
-      'diffusion_infill',
-      'diffusion_generate',
-      'diffusion_generate',
-    ]);
-    expect(db.queryEvents({ limit: 50, outcome: 'success' })).toHaveLength(15);
+    store.flush();
+    const all = store.events({ limit: 500 });
+    const failedOf = (e: (typeof all)[number]): boolean => e.metadata.success === false || typeof e.metadata.error_type === 'string';
+    for (const query of [{}, { eventType: 'diffusion_infill' }, { modelId: 'llada' }, { eventType: 'diffusion_generate', modelId: 'llada' }]) {
+      const matching = all.filter((e) => (query.eventType ?? e.event_type) === e.event_type && (query.modelId ?? e.model_id) === e.model_id);
+      for (const outcome of ['error', 'success'] as const) {
+        const expected = matching.filter((e) => failedOf(e) === (outcome === 'error')).map((e) => e.id);
+        // Two events per page, following nextBefore, to cover keyset paging too.
+        const got: number[] = [];
+        let before: number | undefined;
+        for (;;) {
+          const page = store.events({ limit: 2, outcome, ...query, ...(before === undefined ? {} : { beforeId: before }) });
+          got.push(...page.map((e) => e.id));
+          if (page.length < 2) break;
+          before = page[page.length - 1]?.id;
+        }
+        expect(got, `${outcome} ${JSON.stringify(query)}`).toEqual(expected);
+      }
+    }
+    expect(all.filter(failedOf)).toHaveLength(3 + 6);
+    store.close();
+  });
+
+  it('walks failed_events for errors only, never the whole table', () => {
+    const db = new MetricsDatabase(fresh().file('plan.db'));
+    for (const query of [{ eventType: 'diffusion_infill' }, { modelId: 'dream' }, { eventType: 'diffusion_generate', modelId: 'dream' }, {}]) {
+      const plan = db.explainEvents({ limit: 50, outcome: 'error', ...query });
+      expect(plan[0], JSON.stringify(query)).toMatch(/^(SEARCH|SCAN) f\b/);
+      expect(plan.join(' | ')).toContain('SEARCH p USING INTEGER PRIMARY KEY');
+    }
     db.close();
   });
 });
