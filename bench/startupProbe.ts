@@ -12,6 +12,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
+const baselineRssMb = process.memoryUsage().rss / 2 ** 20;
 let t = performance.now();
 const store = MetricsStore.open({ path });
 const startupMs = performance.now() - t;
@@ -34,4 +35,6 @@ const core = await startCore(resolveConfig({ argv: ['--port', '0', '--db', path]
 const serverStartupMs = performance.now() - t;
 await core.stop();
 
-process.stdout.write(`${JSON.stringify({ startupMs, serverStartupMs, summaryMs: median(summaryTimes), prometheusMs: median(exportTimes), rssMb })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ startupMs, serverStartupMs, summaryMs: median(summaryTimes), prometheusMs: median(exportTimes), rssMb, baselineRssMb })}\n`,
+);

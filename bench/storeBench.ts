@@ -15,6 +15,8 @@ export interface StoreBenchRow {
   summaryMs: number;
   prometheusMs: number;
   rssMb: number;
+  /** RSS of the probe process before it opens the store: Node, tsx and our modules. */
+  baselineRssMb: number;
   dbMb: number;
 }
 
