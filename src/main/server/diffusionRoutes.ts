@@ -270,6 +270,8 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         },
       });
       ctx.backendSeconds = (performance.now() - backendStart) / 1000;
+      // The last frame and the end of the chunked body leave in one segment (uncorked by end()).
+      raw.cork();
       send({
         type: 'complete',
         text: result.text,
@@ -286,6 +288,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       });
     } catch (thrown) {
       ctx.backendSeconds = (performance.now() - backendStart) / 1000;
+      raw.cork();
       const error = clientGone ? new DiffusionError('cancelled', 'the client closed the stream') : toDiffusionError(thrown);
       if (error.type === 'internal') deps.log.error(`${ctx.endpoint}: ${(thrown as Error).stack ?? String(thrown)}`);
       send({ type: 'error', error_type: error.type, message: error.message, retryable: error.retryable });
