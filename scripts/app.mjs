@@ -15,7 +15,7 @@ const OFFLINE_HINT = `
 The desktop app cannot start without it. The same dashboard runs in your browser, with no
 Electron at all:
 
-    npm run serve        then open http://127.0.0.1:7000/
+    npm run build && npm run serve        then open http://127.0.0.1:7000/
 `;
 
 function run(command, args) {
