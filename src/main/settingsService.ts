@@ -7,6 +7,21 @@ import { ConfigError, SettingsFileSchema, resolveConfig, type AppConfig, type Re
 /** The Settings view's fields are a subset of the settings file, with the same types. */
 const _editableFitsFile: (value: Partial<EditableSettings>) => SettingsFile = (value) => value;
 
+/** Where each editable setting lives in the resolved configuration. */
+const CONFIG_KEY = {
+  backend: 'backendUrl',
+  backendKind: 'backendKind',
+  model: 'model',
+  timeout: 'timeoutSeconds',
+  apiKey: 'apiKey',
+  openaiGenerateApi: 'openaiGenerateApi',
+  openaiInfillApi: 'openaiInfillApi',
+  openaiDiffusing: 'openaiDiffusing',
+  port: 'port',
+  db: 'dbPath',
+  token: 'token',
+} as const satisfies { [F in SettingField]: { [K in keyof AppConfig]: AppConfig[K] extends EditableSettings[F] ? K : never }[keyof AppConfig] };
+
 const EDITABLE_FIELDS = Object.keys(EditableSettingsSchema.shape) as SettingField[];
 
 /** Fields the running process can take over without a restart (the backend client is rebuilt). */
@@ -26,34 +41,14 @@ export const LIVE_FIELDS: ReadonlySet<SettingField> = new Set<SettingField>([
  * database, token) keep their running values until the next start.
  */
 export function applyLiveSettings(running: AppConfig, next: AppConfig): AppConfig {
-  return {
-    ...running,
-    backendUrl: next.backendUrl,
-    backendKind: next.backendKind,
-    model: next.model,
-    timeoutSeconds: next.timeoutSeconds,
-    apiKey: next.apiKey,
-    openaiGenerateApi: next.openaiGenerateApi,
-    openaiInfillApi: next.openaiInfillApi,
-    openaiDiffusing: next.openaiDiffusing,
-  };
+  const applied: Record<string, unknown> = { ...running };
+  for (const field of LIVE_FIELDS) applied[CONFIG_KEY[field]] = next[CONFIG_KEY[field]];
+  return applied as unknown as AppConfig;
 }
 
 /** The editable settings a resolved configuration runs with. */
 export function effectiveSettings(config: AppConfig): EditableSettings {
-  return {
-    backend: config.backendUrl,
-    backendKind: config.backendKind,
-    model: config.model,
-    timeout: config.timeoutSeconds,
-    apiKey: config.apiKey,
-    openaiGenerateApi: config.openaiGenerateApi,
-    openaiInfillApi: config.openaiInfillApi,
-    openaiDiffusing: config.openaiDiffusing,
-    port: config.port,
-    db: config.dbPath,
-    token: config.token,
-  };
+  return Object.fromEntries(EDITABLE_FIELDS.map((field) => [field, config[CONFIG_KEY[field]]])) as unknown as EditableSettings;
 }
 
 export interface SettingsServiceOptions {

@@ -1,5 +1,5 @@
 import type { BackendTarget, EditableSettings, EventsQuery, ExportKind, ExportRequest, RunRequest, SettingsUpdate } from './apiSchemas';
-import type { ErrorType } from './errors';
+import { ErrorBodySchema, type ErrorType } from './errors';
 import type { PerformanceEvent } from './events';
 import type { StreamFrame } from './frames';
 import type { MetricsSeries, TimeWindowKey } from './series';
@@ -47,6 +47,21 @@ export interface ApiError {
 }
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const failure = (type: ErrorType, message: string): { ok: false; error: ApiError } => ({ ok: false, error: { type, message } });
+
+/**
+ * The failure an error answer states in its body (`{"error": {"type", "message"}}`, as every
+ * route of ours answers), or `null` when the body is not JSON of that shape.
+ */
+export function failureOfErrorBody(text: string): { ok: false; error: ApiError } | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const body = ErrorBodySchema.safeParse(json);
+  return body.success ? failure(body.data.error.type, body.data.error.message) : null;
+}
 
 export type Unsubscribe = () => void;
 

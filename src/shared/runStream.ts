@@ -1,6 +1,6 @@
-import { failure, ok, type Result, type RunOutcome } from './api';
+import { failure, failureOfErrorBody, ok, type Result, type RunOutcome } from './api';
 import type { RunRequest } from './apiSchemas';
-import { ErrorBodySchema, ErrorTypeSchema } from './errors';
+import { ErrorTypeSchema } from './errors';
 import { StreamFrameSchema, type StreamFrame } from './frames';
 import { readSseData } from './sseReader';
 
@@ -38,15 +38,10 @@ export async function runDiffusionStream(options: RunStreamOptions): Promise<Res
   }
   if (!response.ok || response.body === null) {
     const text = await response.text().catch(() => '');
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
-    const body = ErrorBodySchema.safeParse(parsed);
-    if (body.success) return failure(body.data.error.type, body.data.error.message);
-    return failure(response.status === 401 ? 'validation' : 'internal', `the server answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+    return (
+      failureOfErrorBody(text) ??
+      failure(response.status === 401 ? 'validation' : 'internal', `the server answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`)
+    );
   }
 
   let requestId = response.headers.get('X-Request-Id');

@@ -76,15 +76,21 @@ function addArrays(into: number[], from: readonly number[]): void {
  */
 export class RollupCell {
   readonly counters: CellCounters;
-  private latencyLive: DDSketch | null;
-  private ttfsLive: DDSketch | null;
+  private latencyLive: DDSketch | null = null;
+  private ttfsLive: DDSketch | null = null;
   private latencyCode: EncodedSketch | null = null;
   private ttfsCode: EncodedSketch | null = null;
 
-  constructor(counters: CellCounters = emptyCounters(), latency?: DDSketch, ttfs?: DDSketch) {
+  /** An empty cell, or with `frozen` a cell read back from its stored sketches (see `fromRow`). */
+  constructor(counters: CellCounters = emptyCounters(), frozen?: { latency: EncodedSketch | null; ttfs: EncodedSketch | null }) {
     this.counters = counters;
-    this.latencyLive = latency ?? new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
-    this.ttfsLive = ttfs ?? new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+    if (frozen) {
+      this.latencyCode = frozen.latency;
+      this.ttfsCode = frozen.ttfs;
+    } else {
+      this.latencyLive = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+      this.ttfsLive = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
+    }
   }
 
   /** The latency sketch, to read. A frozen cell answers with a decoded copy. */
@@ -217,19 +223,15 @@ export class RollupCell {
       ts?: EncodedSketch;
     };
     const { lb, tb, ls, ts, ...counters } = stored;
-    const cell = new RollupCell({ ...emptyCounters(), ...counters, errorsByType: { ...(counters.errorsByType ?? {}) } }, NO_SKETCH, NO_SKETCH);
-    cell.latencyLive = null;
-    cell.ttfsLive = null;
-    cell.latencyCode = validEncoding(ls);
-    cell.ttfsCode = validEncoding(ts);
+    const cell = new RollupCell(
+      { ...emptyCounters(), ...counters, errorsByType: { ...(counters.errorsByType ?? {}) } },
+      { latency: validEncoding(ls), ttfs: validEncoding(ts) },
+    );
     dense(lb, cell.counters.latencyBuckets);
     dense(tb, cell.counters.ttfsBuckets);
     return cell;
   }
 }
-
-/** Placeholder for the constructor of a cell that is about to be made frozen; never read or written. */
-const NO_SKETCH = new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
 
 /** A stored encoding is used only when it is an array of finite numbers (rows are ours, but files can be edited). */
 function validEncoding(value: unknown): EncodedSketch | null {

@@ -11,7 +11,7 @@ import { DiffusionError } from '../../shared/errors';
 import { exportDocument } from '../export/exportDocument';
 import type { InFlightRequests } from '../metrics/inFlightRequests';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
-import { openEventStream, sendError } from './errorReplies';
+import { openEventStream, sendError, validationError } from './errorReplies';
 import type { MonitorService } from './monitorService';
 
 export interface DashboardRoutesOptions {
@@ -44,14 +44,6 @@ const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>Diffusion Mo
 <h1>The dashboard is not built yet</h1>
 <p>Run <code>npm run build</code> in the project folder, then reload this page.
 The API under <code>/api/diffusion/</code> works already.</p></body>`;
-
-function validationError(error: z.ZodError, where: string): DiffusionError {
-  const issue = error.issues[0];
-  const field = issue?.path.join('.') || where;
-  return new DiffusionError('validation', `${field}: ${issue?.message ?? 'invalid'}`, {
-    details: error.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message })),
-  });
-}
 
 function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const parsed = schema.safeParse(value);

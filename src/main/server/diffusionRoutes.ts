@@ -8,7 +8,7 @@ import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillReques
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
 import { estimateTokenCount } from '../metrics/requestEvent';
-import { openEventStream, sendError, toDiffusionError } from './errorReplies';
+import { openEventStream, sendError, toDiffusionError, validationError } from './errorReplies';
 
 /** Counts requests in progress per endpoint (exported as a gauge). */
 export interface InFlightTracker {
@@ -99,16 +99,6 @@ class RequestContext {
       backend: details.backendKind,
     });
   }
-}
-
-function validationError(error: z.ZodError): DiffusionError {
-  const details = error.issues.map((issue) => ({
-    field: issue.path.join('.') || '(body)',
-    message: issue.message,
-  }));
-  const first = details[0];
-  const message = first ? `${first.field}: ${first.message}` : 'invalid request body';
-  return new DiffusionError('validation', message, { details });
 }
 
 /** The model a request names, for recording; falls back to the default model. */

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import type { z } from 'zod';
 import { DiffusionError, type ErrorBody } from '../../shared/errors';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -7,6 +8,16 @@ export const BODY_LIMIT = 1024 * 1024;
 export function sendError(reply: FastifyReply, error: DiffusionError): FastifyReply {
   const body: ErrorBody = error.toBody(String(reply.request.id));
   return reply.code(error.status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * A 400 for input that failed its schema: the first issue in the message, every issue in
+ * `details`. `where` names the input when an issue has no path (the whole body or query).
+ */
+export function validationError(error: z.ZodError, where = '(body)'): DiffusionError {
+  const details = error.issues.map((issue) => ({ field: issue.path.join('.') || where, message: issue.message }));
+  const first = details[0];
+  return new DiffusionError('validation', first ? `${first.field}: ${first.message}` : `${where}: invalid`, { details });
 }
 
 /** Maps anything thrown (Fastify's own errors included) onto the taxonomy. */

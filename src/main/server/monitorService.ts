@@ -1,6 +1,16 @@
-import { failure, ok, type AppInfo, type DiffusionMonitorApi, type EventsPage, type LiveUpdate, type ModelList, type Result } from '../../shared/api';
+import {
+  failure,
+  failureOfErrorBody,
+  ok,
+  type AppInfo,
+  type DiffusionMonitorApi,
+  type EventsPage,
+  type LiveUpdate,
+  type ModelList,
+  type Result,
+} from '../../shared/api';
 import { EventsQuerySchema, type BackendTarget } from '../../shared/apiSchemas';
-import { DiffusionError, ErrorBodySchema } from '../../shared/errors';
+import { DiffusionError } from '../../shared/errors';
 import type { PerformanceEvent } from '../../shared/events';
 import { runDiffusionStream } from '../../shared/runStream';
 import { TIME_WINDOW_SECONDS } from '../../shared/series';
@@ -123,14 +133,18 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
     models: () =>
       attempt(log, async (): Promise<ModelList> => {
         const response = await fetch(`${ownServer()}/api/diffusion/models`, { headers: authHeaders(), signal: AbortSignal.timeout(30_000) });
-        const json: unknown = await response.json().catch(() => null);
+        const text = await response.text();
         if (!response.ok) {
-          const body = ErrorBodySchema.safeParse(json);
-          throw body.success
-            ? new DiffusionError(body.data.error.type, body.data.error.message)
-            : new DiffusionError('backend', `listing models answered HTTP ${response.status}`);
+          const stated = failureOfErrorBody(text);
+          throw new DiffusionError(stated?.error.type ?? 'backend', stated?.error.message ?? `listing models answered HTTP ${response.status}`);
         }
-        const value = json as { models?: unknown; default_model?: unknown; backend?: unknown };
+        let json: unknown = null;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = null;
+        }
+        const value = (json ?? {}) as { models?: unknown; default_model?: unknown; backend?: unknown };
         return {
           models: Array.isArray(value.models) ? value.models.filter((m): m is string => typeof m === 'string') : [],
           defaultModel: typeof value.default_model === 'string' ? value.default_model : null,

@@ -2,6 +2,7 @@ import {
   HTTP_ROUTES,
   exportFileName,
   failure,
+  failureOfErrorBody,
   ok,
   type AppCommand,
   type DiffusionMonitorApi,
@@ -10,7 +11,6 @@ import {
   type ModelList,
   type Result,
 } from '../../../shared/api';
-import { ErrorBodySchema } from '../../../shared/errors';
 import { runDiffusionStream } from '../../../shared/runStream';
 import { readSseData } from '../../../shared/sseReader';
 
@@ -41,17 +41,17 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
 
   async function toResult<T>(response: Response): Promise<Result<T>> {
     const text = await response.text();
+    if (!response.ok) {
+      if (response.status === 401) options.onUnauthorized?.();
+      return failureOfErrorBody(text) ?? failure('internal', `the server answered HTTP ${response.status}`);
+    }
     let json: unknown = null;
     try {
       json = text === '' ? null : JSON.parse(text);
     } catch {
       json = null;
     }
-    if (response.ok) return ok(json as T);
-    if (response.status === 401) options.onUnauthorized?.();
-    const body = ErrorBodySchema.safeParse(json);
-    if (body.success) return failure(body.data.error.type, body.data.error.message);
-    return failure('internal', `the server answered HTTP ${response.status}`);
+    return ok(json as T);
   }
 
   async function request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | undefined>): Promise<Result<T>> {
