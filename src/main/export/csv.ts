@@ -1,5 +1,6 @@
 import { endpointOf } from '../../shared/endpoints';
 import type { StoredEventRow } from '../store/metricsDatabase';
+import { failureOf, parseMetadata } from '../metrics/eventSample';
 import type { MetricsStore } from '../metrics/metricsStore';
 
 /** Columns of the raw-events CSV: the seed's columns, then the metadata fields we record. */
@@ -41,20 +42,9 @@ export function csvField(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function metadataOf(row: StoredEventRow): Record<string, unknown> {
-  if (!row.metadata) return {};
-  try {
-    const parsed: unknown = JSON.parse(row.metadata);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /** One event as a CSV line (with its line break). */
 export function csvLine(row: StoredEventRow): string {
-  const m = metadataOf(row);
-  const failed = m.success === false || m.success === 0 || (typeof m.error_type === 'string' && m.error_type !== '');
+  const m = parseMetadata(row.metadata);
   const values: Record<(typeof CSV_COLUMNS)[number], unknown> = {
     id: row.id,
     timestamp: row.timestamp,
@@ -64,7 +54,7 @@ export function csvLine(row: StoredEventRow): string {
     model_id: row.model_id,
     user_id: row.user_id,
     duration: row.duration,
-    success: !failed,
+    success: failureOf(m) === null,
     error_type: m.error_type,
     status: m.status,
     token_count: m.token_count,

@@ -18,28 +18,39 @@ function finiteOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-/**
- * Reads a stored row into a sample. Rows written by other programs may carry any metadata (or
- * none): a row counts as failed only when it says so (`success: false` or an `error_type`).
- */
-export function sampleFromRow(row: { event_type: string; model_id: string; duration: number; timestamp: number; metadata: string | null }): EventSample {
-  let meta: Partial<Record<keyof EventMetadata, unknown>> = {};
-  if (row.metadata) {
-    try {
-      const parsed: unknown = JSON.parse(row.metadata);
-      if (parsed && typeof parsed === 'object') meta = parsed as typeof meta;
-    } catch {
-      // A foreign row with unreadable metadata still counts as a request.
-    }
+/** Stored metadata as an object: `{}` when there is none or it is not a JSON object. */
+export function parseMetadata(text: string | null): Partial<Record<keyof EventMetadata, unknown>> {
+  if (!text) return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Partial<Record<keyof EventMetadata, unknown>>) : {};
+  } catch {
+    // A foreign row with unreadable metadata still counts as a request.
+    return {};
   }
-  const errorType = typeof meta.error_type === 'string' && meta.error_type !== '' ? meta.error_type : null;
+}
+
+/**
+ * How a stored row says it failed: `error_type` when it names one, `'unknown'` for a bare
+ * `success: false` (or 0), `null` for a success. Rows written by other programs may carry any
+ * metadata (or none); a row counts as failed only when it says so.
+ */
+export function failureOf(meta: Partial<Record<keyof EventMetadata, unknown>>): string | null {
+  if (typeof meta.error_type === 'string' && meta.error_type !== '') return meta.error_type;
+  return meta.success === false || meta.success === 0 ? 'unknown' : null;
+}
+
+/** Reads a stored row into a sample. */
+export function sampleFromRow(row: { event_type: string; model_id: string; duration: number; timestamp: number; metadata: string | null }): EventSample {
+  const meta = parseMetadata(row.metadata);
+  const errorType = failureOf(meta);
   return {
     eventType: row.event_type,
     modelId: row.model_id,
     duration: Number.isFinite(row.duration) ? Math.max(0, row.duration) : 0,
     timestamp: row.timestamp,
-    success: meta.success !== false && meta.success !== 0 && errorType === null,
-    errorType: errorType ?? (meta.success === false || meta.success === 0 ? 'unknown' : null),
+    success: errorType === null,
+    errorType,
     tokens: Math.max(0, Math.trunc(finiteOrNull(meta.token_count) ?? 0)),
     generationTime: finiteOrNull(meta.generation_time),
     steps: finiteOrNull(meta.steps),
