@@ -37,7 +37,15 @@ export interface MetricsStoreOptions extends OpenOptions {
   log?: Logger;
 }
 
-export type EventListener = (events: readonly PerformanceEvent[]) => void;
+/** A batch of events just written. Decoding is on demand: most listeners need a few events or none. */
+export interface WrittenBatch {
+  /** Timestamps of every event in the batch, in write order. */
+  readonly timestamps: readonly number[];
+  /** The newest `limit` events of the batch (all by default), oldest first, with their ids. */
+  events(limit?: number): PerformanceEvent[];
+}
+
+export type EventListener = (batch: WrittenBatch) => void;
 
 export function decodeEvent(row: StoredEventRow): PerformanceEvent {
   let metadata: PerformanceEvent['metadata'] = {};
@@ -263,9 +271,11 @@ export class MetricsStore {
       }
     }
     if (this.listeners.size > 0) {
-      const firstId = lastId - batch.length + 1;
-      const events = batch.map(({ row }, i) => decodeEvent({ ...row, id: firstId + i }));
-      for (const listener of this.listeners) listener(events);
+      const written: WrittenBatch = {
+        timestamps: batch.map(({ row }) => row.timestamp),
+        events: (limit = batch.length) => batch.slice(-limit).map(({ row }, i, tail) => decodeEvent({ ...row, id: lastId - tail.length + 1 + i })),
+      };
+      for (const listener of this.listeners) listener(written);
     }
   }
 

@@ -90,9 +90,8 @@ export class SeriesBuilder {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly store: MetricsStore) {
-    this.unsubscribe = store.subscribe((events) => {
-      for (const event of events) {
-        const minute = minuteOf(event.timestamp);
+    this.unsubscribe = store.subscribe((batch) => {
+      for (const minute of new Set(batch.timestamps.map(minuteOf))) {
         for (const width of this.widths) this.cache.delete(`${width}:${Math.floor(minute / width) * width}`);
       }
     });

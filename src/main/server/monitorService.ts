@@ -197,9 +197,9 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
           log.warn(`live update listener failed: ${(error as Error).message}`);
         }
       };
-      const unsubscribe = store.subscribe((events) => {
-        count += events.length;
-        pending.push(...events.slice(-EVENTS_PER_UPDATE));
+      const unsubscribe = store.subscribe((batch) => {
+        count += batch.timestamps.length;
+        pending.push(...batch.events(EVENTS_PER_UPDATE));
         if (pending.length > EVENTS_PER_UPDATE * 4) pending = pending.slice(-EVENTS_PER_UPDATE);
         timer ??= setTimeout(push, coalesceMs);
       });

@@ -115,11 +115,26 @@ describe('MetricsStore', () => {
   it('tells subscribers about written events with their ids', async () => {
     const store = MetricsStore.open({ path: freshPath(), flushIntervalMs: 20 });
     const seen: number[] = [];
-    store.subscribe((events) => seen.push(...events.map((e) => e.id)));
+    store.subscribe((batch) => seen.push(...batch.events().map((e) => e.id)));
     store.record(outcome());
     store.record(outcome());
     await new Promise((r) => setTimeout(r, 80));
     expect(seen).toEqual([1, 2]);
+    store.close();
+  });
+
+  it('decodes only the newest events a subscriber asks for, with their ids', () => {
+    const store = MetricsStore.open({ path: freshPath(), flushIntervalMs: 1000 });
+    const newest: number[][] = [];
+    const counts: number[] = [];
+    store.subscribe((batch) => {
+      counts.push(batch.timestamps.length);
+      newest.push(batch.events(2).map((e) => e.id));
+    });
+    for (let i = 0; i < 5; i += 1) store.record(outcome());
+    store.flush();
+    expect(counts).toEqual([5]);
+    expect(newest).toEqual([[4, 5]]);
     store.close();
   });
 
