@@ -25,7 +25,8 @@ export default defineConfig({
     plugins: [externalizeDepsPlugin()],
     build: {
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') },
+        // The built-in model's worker thread is its own entry: BuiltinBackend starts out/main/inferenceWorker.js.
+        input: { index: resolve(__dirname, 'src/main/index.ts'), inferenceWorker: resolve(__dirname, 'src/main/backend/builtin/inferenceWorker.ts') },
       },
     },
   },

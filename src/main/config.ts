@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { InfluxPushSettings } from './export/influxPusher';
 
 export const BACKEND_KINDS = ['dllm', 'openai'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
+/** What serves the diffusion routes: a remote backend's protocol, the built-in model, or nothing (`--backend none`). */
+export type ServingKind = BackendKind | 'builtin' | 'none';
 
 /** Which OpenAI route serves `generate`: chat messages or a raw completion prompt. */
 export const OPENAI_GENERATE_APIS = ['chat', 'completions'] as const;
@@ -19,8 +22,17 @@ export interface AppConfig {
   host: string;
   port: number;
   dbPath: string;
+  /** A remote backend's base URL; null serves the built-in model (or nothing, with `backendOff`). */
   backendUrl: string | null;
+  /** `--backend none`: no backend at all; the diffusion routes answer `model_unavailable`. */
+  backendOff: boolean;
   backendKind: BackendKind;
+  /** The built-in model's folder (`model.json` and the ONNX file). */
+  modelDir: string;
+  /** Requests that may wait for the built-in model (default 8); more get 429. */
+  builtinQueue: number;
+  /** Generations the built-in model runs at once (default 1). */
+  builtinSlots: number;
   model: string | null;
   timeoutSeconds: number;
   /** Bearer token sent to the backend (not to be confused with `token`, which guards our server). */
@@ -36,6 +48,12 @@ export interface AppConfig {
   settingsFile: string | null;
   /** The built-in InfluxDB pusher; off (null or absent) unless an InfluxDB URL is set. */
   influx?: InfluxPushSettings | null;
+}
+
+/** What serves the diffusion routes under this configuration. */
+export function servingKind(config: Pick<AppConfig, 'backendUrl' | 'backendOff' | 'backendKind'>): ServingKind {
+  if (config.backendOff) return 'none';
+  return config.backendUrl === null ? 'builtin' : config.backendKind;
 }
 
 /** A configuration problem, reported to the user as one line. */
@@ -80,6 +98,9 @@ const FLAGS = {
   db: { type: 'string' },
   backend: { type: 'string' },
   'backend-kind': { type: 'string' },
+  'model-dir': { type: 'string' },
+  'builtin-queue': { type: 'string' },
+  'builtin-slots': { type: 'string' },
   model: { type: 'string' },
   timeout: { type: 'string' },
   'api-key': { type: 'string' },
@@ -103,8 +124,14 @@ export const USAGE = `Usage: npm run serve -- [options]
   --host ADDRESS         listen address (DIFFUSION_MONITOR_HOST, default 127.0.0.1)
   --port N               port, 0 for any free one (DIFFUSION_MONITOR_PORT, default 7000)
   --db PATH              metrics database (METRICS_DB, default ./metrics.db)
-  --backend URL          model runtime base URL (DIFFUSION_LLM_BASE_URL)
+  --backend URL          model runtime base URL (DIFFUSION_LLM_BASE_URL); default: the built-in
+                         model; "none": no backend, requests answer model_unavailable
   --backend-kind KIND    dllm | openai (DIFFUSION_LLM_BACKEND, default dllm)
+  --model-dir PATH       the built-in model's folder (DIFFUSION_MONITOR_MODEL_DIR,
+                         default resources/model)
+  --builtin-queue N      requests that may wait for the built-in model
+                         (DIFFUSION_MONITOR_BUILTIN_QUEUE, default 8; more get 429)
+  --builtin-slots N      built-in generations at once (DIFFUSION_MONITOR_BUILTIN_SLOTS, default 1)
   --model ID             default model (DIFFUSION_LLM_MODEL)
   --timeout SECONDS      backend timeout (DIFFUSION_LLM_TIMEOUT, default 120)
   --api-key KEY          bearer token sent to the backend (DIFFUSION_LLM_API_KEY)
@@ -135,7 +162,12 @@ export interface ResolveInput {
   defaultSettingsFile?: string;
   /** Database path when nothing else sets it (headless: ./metrics.db; desktop: user-data folder). */
   defaultDbPath?: string;
+  /** The built-in model's folder when nothing else sets it (the packaged app: its resources folder). */
+  defaultModelDir?: string;
 }
+
+/** The model folder of a source checkout or an unpackaged build: `resources/model` at the repository root. */
+export const CHECKOUT_MODEL_DIR = fileURLToPath(new URL('../../resources/model', import.meta.url));
 
 function readSettingsFile(path: string, required: boolean): SettingsFile {
   if (!existsSync(path)) {
@@ -180,8 +212,14 @@ function toBoolean(name: string, raw: string | undefined): boolean | undefined {
   throw new ConfigError(`${name} must be 1 or 0; got ${JSON.stringify(raw)}`);
 }
 
-function normaliseUrl(raw: string | null | undefined): string | null {
-  if (raw === undefined || raw === null || raw === '') return null;
+/** Backend values that are not URLs: the built-in model (also the default) and no backend at all. */
+const BUILTIN_BACKEND = 'builtin';
+const NO_BACKEND = 'none';
+const backendWord = (raw: string | undefined): string => (raw ?? '').trim().toLowerCase();
+
+function normaliseUrl(raw: string | undefined): string | null {
+  const word = backendWord(raw);
+  if (raw === undefined || word === '' || word === BUILTIN_BACKEND || word === NO_BACKEND) return null;
   let url: URL;
   try {
     url = new URL(raw);
@@ -299,13 +337,21 @@ export function resolveConfig(input: ResolveInput): AppConfig & { help: boolean 
           .filter(Boolean)
       : (file.allowedHosts ?? []);
   const db = pick(flag('db'), env.METRICS_DB, file.db);
+  const backendRaw = pick(flag('backend'), env.DIFFUSION_LLM_BASE_URL, file.backend ?? undefined);
+  const modelDir = pick(flag('model-dir'), env.DIFFUSION_MONITOR_MODEL_DIR);
+  const count = (name: string, raw: string | undefined, fallback: number, min: number): number =>
+    toNumber(name, raw, fallback, (n) => Number.isInteger(n) && n >= min && n <= 1024, `an integer from ${min} to 1024`);
 
   return {
     host,
     port,
     dbPath: db === ':memory:' ? db : resolve(input.cwd, db ?? input.defaultDbPath ?? 'metrics.db'),
-    backendUrl: normaliseUrl(pick(flag('backend'), env.DIFFUSION_LLM_BASE_URL, file.backend ?? undefined)),
+    backendUrl: normaliseUrl(backendRaw),
+    backendOff: backendWord(backendRaw) === NO_BACKEND,
     backendKind: kind as BackendKind,
+    modelDir: modelDir !== undefined ? resolve(input.cwd, modelDir) : (input.defaultModelDir ?? CHECKOUT_MODEL_DIR),
+    builtinQueue: count('built-in queue', pick(flag('builtin-queue'), env.DIFFUSION_MONITOR_BUILTIN_QUEUE), 8, 0),
+    builtinSlots: count('built-in slots', pick(flag('builtin-slots'), env.DIFFUSION_MONITOR_BUILTIN_SLOTS), 1, 1),
     model: pick(flag('model'), env.DIFFUSION_LLM_MODEL, file.model ?? undefined) ?? null,
     timeoutSeconds,
     apiKey: pick(flag('api-key'), env.DIFFUSION_LLM_API_KEY, file.apiKey ?? undefined) ?? null,

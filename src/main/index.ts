@@ -44,6 +44,8 @@ function resolveStartupConfig(userData: string): { input: ResolveInput; config: 
     cwd: process.cwd(),
     defaultSettingsFile: join(userData, 'settings.json'),
     defaultDbPath: join(userData, 'metrics.db'),
+    // The built-in model ships as extraResources (electron-builder.yml) beside app.asar.
+    defaultModelDir: app.isPackaged ? join(process.resourcesPath, 'model') : join(app.getAppPath(), 'resources', 'model'),
   };
   try {
     return { input, config: resolveConfig(input) };

@@ -43,12 +43,15 @@ export const LIVE_FIELDS: ReadonlySet<SettingField> = new Set<SettingField>([
 export function applyLiveSettings(running: AppConfig, next: AppConfig): AppConfig {
   const applied: Record<string, unknown> = { ...running };
   for (const field of LIVE_FIELDS) applied[CONFIG_KEY[field]] = next[CONFIG_KEY[field]];
+  // `backend: "none"` resolves to no URL plus this flag; they change together.
+  applied.backendOff = next.backendOff;
   return applied as unknown as AppConfig;
 }
 
 /** The editable settings a resolved configuration runs with. */
 export function effectiveSettings(config: AppConfig): EditableSettings {
-  return Object.fromEntries(EDITABLE_FIELDS.map((field) => [field, config[CONFIG_KEY[field]]])) as unknown as EditableSettings;
+  const settings = Object.fromEntries(EDITABLE_FIELDS.map((field) => [field, config[CONFIG_KEY[field]]])) as unknown as EditableSettings;
+  return config.backendOff ? { ...settings, backend: 'none' } : settings;
 }
 
 export interface SettingsServiceOptions {

@@ -52,7 +52,8 @@ export const BackendTargetSchema = z
 /** The settings the Settings view edits; `null` clears a value (back to its default). */
 export const EditableSettingsSchema = z
   .object({
-    backend: httpUrl.nullable(),
+    /** A remote backend's URL; `"none"` turns every backend off; null serves the built-in model. */
+    backend: z.union([httpUrl, z.literal('none')]).nullable(),
     backendKind: BackendProtocolSchema,
     model: z.string().trim().min(1).max(200).nullable(),
     timeout: z.number().positive().max(3600),

@@ -46,14 +46,17 @@ export class DiffusionError extends Error {
   readonly retryable: boolean;
   readonly status: number;
   readonly details: unknown;
+  /** When a retry may succeed (a full queue): answered as the `Retry-After` header. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(type: ErrorType, message: string, options: { details?: unknown; status?: number; cause?: unknown } = {}) {
+  constructor(type: ErrorType, message: string, options: { details?: unknown; status?: number; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DiffusionError';
     this.type = type;
     this.retryable = ERROR_RETRYABLE[type];
     this.status = options.status ?? ERROR_STATUS[type];
     this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   toBody(requestId?: string): ErrorBody {

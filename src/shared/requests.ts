@@ -7,6 +7,8 @@ export const LIMITS = {
   steps: 4096,
   modelId: /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/,
   userId: 128,
+  /** Seeds are unsigned 32-bit integers. */
+  seed: 4_294_967_295,
 } as const;
 
 export const ALGORITHMS = ['origin', 'maskgit_plus', 'topk_margin', 'entropy'] as const;
@@ -25,6 +27,7 @@ const options = {
   alg: z.enum(ALGORITHMS).optional(),
   alg_temp: z.number().min(0).max(10).optional(),
   user_id: z.string().min(1).max(LIMITS.userId).optional(),
+  seed: z.number().int().min(0).max(LIMITS.seed).optional(),
 };
 
 const text = z.string().max(LIMITS.textChars, `must be at most ${LIMITS.textChars} characters`);
@@ -52,6 +55,8 @@ export interface GenerationOptions {
   alg: (typeof ALGORITHMS)[number];
   alg_temp: number | null;
   user_id: string;
+  /** Makes sampling reproducible on backends that take a seed (the built-in model does); null = random. */
+  seed: number | null;
 }
 
 export type GenerateRequest = { kind: 'generate'; prompt: string } & GenerationOptions;
@@ -71,6 +76,7 @@ function normaliseOptions(body: OptionFields): GenerationOptions {
     alg: body.alg ?? DEFAULTS.alg,
     alg_temp: body.alg_temp ?? null,
     user_id: body.user_id ?? 'anonymous',
+    seed: body.seed ?? null,
   };
 }
 

@@ -235,8 +235,8 @@ describe('errors before and around the backend', () => {
     }
   });
 
-  it('answers model_unavailable (503) without a backend and still records the request', async () => {
-    const monitor = await startMonitor();
+  it('answers model_unavailable (503) with --backend none and still records the request', async () => {
+    const monitor = await startMonitor(['--backend', 'none']);
     try {
       const answer = await post(`${monitor.url}/api/diffusion/generate/stream`, { prompt: 'x' });
       const frames = framesOf(answer.text);

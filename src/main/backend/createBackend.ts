@@ -1,4 +1,5 @@
-import type { AppConfig, BackendKind, OpenAiGenerateApi, OpenAiInfillApi } from '../config';
+import { CHECKOUT_MODEL_DIR, type AppConfig, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi } from '../config';
+import { BuiltinBackend } from './builtin/builtinBackend';
 import type { DiffusionBackend } from './diffusionBackend';
 import { DllmBackend } from './dllmBackend';
 import { OpenAiBackend } from './openaiBackend';
@@ -7,8 +8,12 @@ import { UnconfiguredBackend } from './unconfiguredBackend';
 /** Everything needed to build the client of the configured model runtime. */
 export interface CreateBackendOptions {
   kind: BackendKind;
-  /** Base URL; null gives an `UnconfiguredBackend`. */
+  /** A remote backend's base URL; null serves the built-in model, or nothing when `off`. */
   url: string | null;
+  /** `--backend none`: an `UnconfiguredBackend` that answers every run with `model_unavailable`. */
+  off?: boolean;
+  /** The built-in model: its folder (default: the checkout's `resources/model`) and its queue. */
+  builtin?: { modelDir?: string; queueLimit?: number; slots?: number };
   /** Default model when a request names none. */
   model: string | null;
   timeoutSeconds: number;
@@ -20,7 +25,16 @@ export interface CreateBackendOptions {
 
 /** Builds the backend client for a protocol; the caller owns it and must `close()` it. */
 export function createBackend(options: CreateBackendOptions): DiffusionBackend {
-  if (options.url === null) return new UnconfiguredBackend(options.kind);
+  if (options.off === true) return new UnconfiguredBackend();
+  if (options.url === null) {
+    const builtin = options.builtin ?? {};
+    return new BuiltinBackend({
+      modelDir: builtin.modelDir ?? CHECKOUT_MODEL_DIR,
+      timeoutSeconds: options.timeoutSeconds,
+      ...(builtin.queueLimit === undefined ? {} : { queueLimit: builtin.queueLimit }),
+      ...(builtin.slots === undefined ? {} : { slots: builtin.slots }),
+    });
+  }
   const common = { url: options.url, timeoutSeconds: options.timeoutSeconds, model: options.model, apiKey: options.apiKey ?? null };
   switch (options.kind) {
     case 'dllm':
@@ -35,6 +49,8 @@ export function backendOptionsFromConfig(config: AppConfig): CreateBackendOption
   return {
     kind: config.backendKind,
     url: config.backendUrl,
+    off: config.backendOff,
+    builtin: { modelDir: config.modelDir, queueLimit: config.builtinQueue, slots: config.builtinSlots },
     model: config.model,
     timeoutSeconds: config.timeoutSeconds,
     apiKey: config.apiKey,

@@ -1,16 +1,27 @@
 import type { StatusFrame, StepFrame, DeltaFrame } from '../../shared/frames';
 import type { DiffusionRequest } from '../../shared/requests';
-import type { BackendKind } from '../config';
+import type { ServingKind } from '../config';
 
 /** What `/api/diffusion/health` says about the model runtime. */
 export interface BackendHealth {
   configured: boolean;
-  kind: BackendKind;
+  kind: ServingKind;
   url: string | null;
   reachable: boolean | null;
   models: string[];
   last_error: string | null;
   checked_at: number | null;
+  /** The built-in model, when it is the backend: what it is, whether it is loaded, its queue. */
+  builtin?: BuiltinModelHealth;
+}
+
+export interface BuiltinModelHealth {
+  name: string | null;
+  parameters: number | null;
+  context_length: number | null;
+  loaded: boolean;
+  model_dir: string;
+  queue: { running: number; waiting: number; limit: number; slots: number };
 }
 
 /** Frames a backend produces while it works; the stream routes relay them unchanged. */
@@ -45,9 +56,15 @@ export interface RunOptions {
  * cancelled); timeouts and aborts are the client's job, not the routes'.
  */
 export interface DiffusionBackend {
-  readonly kind: BackendKind;
+  readonly kind: ServingKind;
   readonly url: string | null;
   run(request: DiffusionRequest, options: RunOptions): Promise<BackendResult>;
+  /**
+   * Throws, before anything is sent, the `DiffusionError` that `run` would fail with at once
+   * (a request this backend cannot fit, a full queue), so a stream route can still answer it
+   * with its HTTP status instead of an error frame. Optional: remote backends only know by asking.
+   */
+  preflight?(request: DiffusionRequest): void;
   listModels(signal?: AbortSignal): Promise<string[]>;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;

@@ -92,6 +92,7 @@ export class DllmBackend implements DiffusionBackend {
       top_k: request.top_k,
       alg: request.alg,
       alg_temp: request.alg_temp,
+      seed: request.seed,
     };
     return { ...text, ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== null)) };
   }

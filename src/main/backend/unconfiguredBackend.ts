@@ -1,21 +1,17 @@
 import { DiffusionError } from '../../shared/errors';
-import type { BackendKind } from '../config';
 import type { BackendHealth, BackendResult, DiffusionBackend } from './diffusionBackend';
 
 /** What every request is told until a backend URL is set. */
-export const UNCONFIGURED_MESSAGE = 'no backend configured — start with --backend URL or set it in Settings';
+export const UNCONFIGURED_MESSAGE = 'no backend (started with --backend none): start with --backend URL, or without --backend for the built-in model';
 
 /**
- * Stands in while no backend URL is set, so the routes need no special case: every run and model
- * list answers `model_unavailable`, and health says `configured: false`.
+ * Stands in when the user turned every backend off (`--backend none`), so the routes need no
+ * special case: every run and model list answers `model_unavailable`, and health says
+ * `configured: false`.
  */
 export class UnconfiguredBackend implements DiffusionBackend {
-  readonly kind: BackendKind;
+  readonly kind = 'none' as const;
   readonly url = null;
-
-  constructor(kind: BackendKind) {
-    this.kind = kind;
-  }
 
   run(): Promise<BackendResult> {
     return Promise.reject(new DiffusionError('model_unavailable', UNCONFIGURED_MESSAGE));

@@ -220,6 +220,20 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       ctx.record(deps.store, { request: diffusionRequest, modelId: diffusionRequest.model_id ?? 'default', status: 429, error, backendKind: backend.kind });
       return sendError(reply.header('Retry-After', '1'), error);
     }
+    try {
+      // What the backend would refuse at once (too long for the built-in model, a full queue) still gets its HTTP status.
+      backend.preflight?.(diffusionRequest);
+    } catch (thrown) {
+      const error = toDiffusionError(thrown);
+      ctx.record(deps.store, {
+        request: diffusionRequest,
+        modelId: diffusionRequest.model_id ?? 'default',
+        status: error.status,
+        error,
+        backendKind: backend.kind,
+      });
+      return sendError(reply, error);
+    }
     streamsByClient.set(client, open + 1);
     deps.inFlight?.start(ctx.endpoint);
 

@@ -4,8 +4,9 @@ import { DiffusionError, type ErrorBody } from '../../shared/errors';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-/** Sends an error in the one body shape of the taxonomy. */
+/** Sends an error in the one body shape of the taxonomy (with `Retry-After` when the error says when to retry). */
 export function sendError(reply: FastifyReply, error: DiffusionError): FastifyReply {
+  if (error.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   const body: ErrorBody = error.toBody(String(reply.request.id));
   return reply.code(error.status).type('application/json; charset=utf-8').send(body);
 }

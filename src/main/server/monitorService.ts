@@ -14,7 +14,7 @@ import { DiffusionError } from '../../shared/errors';
 import type { PerformanceEvent } from '../../shared/events';
 import { runDiffusionStream } from '../../shared/runStream';
 import { TIME_WINDOW_SECONDS } from '../../shared/series';
-import { ConfigError, type AppConfig } from '../config';
+import { ConfigError, servingKind, type AppConfig } from '../config';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
 import { SeriesBuilder } from '../metrics/series';
 import { LIVE_FIELDS, type SettingsService } from '../settingsService';
@@ -103,7 +103,7 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
           serverUrl: deps.serverUrl(),
           dbPath: config.dbPath,
           settingsFile: deps.settings.file,
-          backend: { kind: config.backendKind, url: config.backendUrl, model: config.model },
+          backend: { kind: servingKind(config), url: config.backendUrl, model: config.model },
           startupProblem: null,
         };
       }),

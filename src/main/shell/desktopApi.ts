@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { app, dialog, type BrowserWindow, type FileFilter, type SaveDialogOptions } from 'electron';
 import { exportFileName, failure, ok, type AppCommand, type AppInfo, type DiffusionMonitorApi, type ExportOutcome, type Result } from '../../shared/api';
 import type { ExportKind } from '../../shared/apiSchemas';
+import { servingKind } from '../config';
 import { exportDocument } from '../export/exportDocument';
 import { writeExportFile } from '../export/writeExportFile';
 import type { Logger } from '../metrics/metricsStore';
@@ -59,7 +60,7 @@ export function createDesktopApi(deps: DesktopApiDeps): DiffusionMonitorApi {
       serverUrl: null,
       dbPath: config.dbPath,
       settingsFile: deps.settings.file,
-      backend: { kind: config.backendKind, url: config.backendUrl, model: config.model },
+      backend: { kind: servingKind(config), url: config.backendUrl, model: config.model },
       startupProblem: desktop.problem,
     });
   };

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backendOptionsFromConfig, createBackend } from '../../../src/main/backend/createBackend';
 import { DllmBackend } from '../../../src/main/backend/dllmBackend';
 import { OpenAiBackend } from '../../../src/main/backend/openaiBackend';
+import { BuiltinBackend } from '../../../src/main/backend/builtin/builtinBackend';
 import { UnconfiguredBackend } from '../../../src/main/backend/unconfiguredBackend';
-import { ConfigError, USAGE, resolveConfig } from '../../../src/main/config';
+import { ConfigError, USAGE, resolveConfig, servingKind } from '../../../src/main/config';
 import { Closer, failureOf, generateRequest } from '../../fixtures/backendHarness';
 import { DEFAULT_CHAT_ANSWER, startFakeOpenAiServer } from '../../fixtures/fakeOpenAiServer';
 
@@ -14,16 +15,29 @@ const closer = new Closer();
 afterEach(() => closer.closeAll());
 
 describe('createBackend', () => {
-  it('gives an UnconfiguredBackend without a URL, answering model_unavailable', async () => {
-    const backend = createBackend({ kind: 'openai', url: null, model: null, timeoutSeconds: 120 });
+  it('gives an UnconfiguredBackend when turned off, answering model_unavailable', async () => {
+    const backend = createBackend({ kind: 'openai', url: null, off: true, model: null, timeoutSeconds: 120 });
 
     expect(backend).toBeInstanceOf(UnconfiguredBackend);
     const run = await failureOf(backend.run(generateRequest(), { signal: new AbortController().signal }));
     expect(run.type).toBe('model_unavailable');
     expect(run.message).toContain('--backend URL');
     expect((await failureOf(backend.listModels())).type).toBe('model_unavailable');
-    expect(await backend.health()).toEqual({ configured: false, kind: 'openai', url: null, reachable: null, models: [], last_error: null, checked_at: null });
+    expect(await backend.health()).toEqual({ configured: false, kind: 'none', url: null, reachable: null, models: [], last_error: null, checked_at: null });
     await backend.close();
+  });
+
+  it('serves the built-in model without a URL, from the configured folder', async () => {
+    const config = resolveConfig({ argv: ['--model-dir', 'models/mine', '--builtin-queue', '3'], env: {}, cwd: '/srv' });
+    const backend = closer.add(createBackend(backendOptionsFromConfig(config)));
+
+    expect(backend).toBeInstanceOf(BuiltinBackend);
+    expect(backend.kind).toBe('builtin');
+    expect((await backend.health()).builtin).toMatchObject({ model_dir: '/srv/models/mine', loaded: false, queue: { limit: 3, slots: 1 } });
+    // No model in that folder: a clear model_unavailable, not a crash.
+    const run = await failureOf(backend.run(generateRequest(), { signal: new AbortController().signal }));
+    expect(run.type).toBe('model_unavailable');
+    expect(run.message).toContain('/srv/models/mine/model.json');
   });
 
   it('builds the client of each protocol', async () => {
@@ -93,6 +107,21 @@ describe('backend settings in the configuration', () => {
   });
 
   it('documents the flags in the usage text', () => {
-    for (const flag of ['--api-key', '--openai-generate', '--openai-infill', '--openai-diffusing']) expect(USAGE).toContain(flag);
+    for (const flag of ['--api-key', '--openai-generate', '--openai-infill', '--openai-diffusing', '--model-dir', '--builtin-queue', '--builtin-slots']) {
+      expect(USAGE).toContain(flag);
+    }
+  });
+
+  it('serves the built-in model by default; "none" by flag, environment or settings file turns every backend off', () => {
+    expect(servingKind(resolve([]))).toBe('builtin');
+    expect(resolve([])).toMatchObject({ backendUrl: null, backendOff: false, builtinQueue: 8, builtinSlots: 1 });
+    expect(servingKind(resolve(['--backend', 'none']))).toBe('none');
+    expect(servingKind(resolve([], { DIFFUSION_LLM_BASE_URL: 'none' }))).toBe('none');
+    expect(servingKind(resolve([], {}, { backend: 'none' }))).toBe('none');
+    // A flag beats the file either way: back to the built-in model, or on to a URL.
+    expect(servingKind(resolve(['--backend', 'builtin'], {}, { backend: 'none' }))).toBe('builtin');
+    expect(servingKind(resolve(['--backend', 'http://127.0.0.1:8000'], { DIFFUSION_LLM_BASE_URL: 'none' }))).toBe('dllm');
+    expect(() => resolve([], { DIFFUSION_MONITOR_BUILTIN_QUEUE: '-1' })).toThrow(/built-in queue/);
+    expect(() => resolve(['--builtin-slots', '0'])).toThrow(/built-in slots/);
   });
 });
