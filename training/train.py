@@ -151,7 +151,7 @@ def main() -> None:
     loss_path = os.path.join(run_dir, "loss.csv")
     if not (args.resume and os.path.exists(loss_path)):
         with open(loss_path, "w", newline="") as f:
-            csv.writer(f).writerow(
+            csv.writer(f, lineterminator="\n").writerow(
                 ["step", "seconds", "lr", "loss", "masked_ce", "masked_acc", "seq_len"]
             )
     eval_path = os.path.join(run_dir, "eval.csv")
@@ -206,7 +206,7 @@ def main() -> None:
             w = np.mean(np.array(window), axis=0)
             window = []
             with open(loss_path, "a", newline="") as f:
-                csv.writer(f).writerow(
+                csv.writer(f, lineterminator="\n").writerow(
                     [step, round(time.time() - start, 1), f"{lr:.6g}", f"{w[0]:.4f}",
                      f"{w[1]:.4f}", f"{w[2]:.4f}", seq.shape[1]]
                 )
@@ -219,7 +219,7 @@ def main() -> None:
             model.train()
             new = not os.path.exists(eval_path)
             with open(eval_path, "a", newline="") as f:
-                wr = csv.writer(f)
+                wr = csv.writer(f, lineterminator="\n")
                 if new:
                     wr.writerow(["step", "seconds", "masked_accuracy", "masked_token_accuracy",
                                  "masked_nll_nats"])
