@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, USAGE, resolveConfig, type ResolveInput } from './config';
+import { ConfigError, USAGE, resolveConfig, servingKind, type AppConfig, type ResolveInput } from './config';
 import { StartupError, startCore } from './core';
 import type { Logger } from './metrics/metricsStore';
 import { createDashboard } from './server/dashboardPlugin';
@@ -12,6 +12,17 @@ const log: Logger = {
   warn: (message) => process.stderr.write(`diffusion-monitor: warning: ${message}\n`),
   error: (message) => process.stderr.write(`diffusion-monitor: error: ${message}\n`),
 };
+
+function describeBackend(config: AppConfig): string {
+  switch (servingKind(config)) {
+    case 'builtin':
+      return `the built-in model (${config.modelDir}); --backend URL uses your own runtime, --backend none turns it off`;
+    case 'none':
+      return 'none (--backend none): the diffusion routes answer model_unavailable';
+    default:
+      return `${config.backendKind} at ${config.backendUrl}`;
+  }
+}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`diffusion-monitor: ${message}\n`);
@@ -48,6 +59,7 @@ async function main(): Promise<void> {
     throw error;
   }
   process.stdout.write(`Diffusion Monitor listening on ${core.server.url} (metrics database: ${config.dbPath})\n`);
+  process.stdout.write(`Backend: ${describeBackend(config)}\n`);
   process.stdout.write(
     dashboardBuilt(rendererDir)
       ? `Dashboard: ${core.server.url}/\n`

@@ -37,9 +37,14 @@ describe('npm run serve', () => {
     const url = /listening on (http:\/\/\S+)/.exec(run.out())?.[1] as string;
     const health = await fetch(`${url}/api/diffusion/health`);
     expect(health.status).toBe(200);
-    // Requests to the diffusion routes without a backend are answered and recorded.
-    const response = await fetch(`${url}/api/diffusion/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"hi"}' });
-    expect(response.status).toBe(503);
+    // Without --backend the built-in model answers the README's first-run infill, and it is recorded.
+    const response = await fetch(`${url}/api/diffusion/infill`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prefix: 'def add(a, b):\n    ', suffix: '\n' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ text: expect.any(String), model_id: 'dm-builtin-pystdlib' });
     run.child.kill('SIGTERM');
     const [code] = await once(run.child, 'exit');
     expect(code).toBe(0);

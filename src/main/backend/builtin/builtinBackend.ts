@@ -242,6 +242,8 @@ export class BuiltinBackend implements DiffusionBackend {
           armSilence();
           stop = worker.start(layout.tokens, sampler, seed, {
             onStep: (message) => {
+              // Steps already on their way when the run was stopped are not relayed.
+              if (stopReason) return;
               firstStepAt ??= performance.now();
               armSilence();
               options.onFrame?.({ type: 'step', step: message.step, total_steps: message.totalSteps, text: message.text, masked: message.masked });
