@@ -116,7 +116,12 @@ describe('health and guards', () => {
   it('reports server, store and backend state', async () => {
     const response = await get('/api/diffusion/health');
     expect(response.status).toBe(200);
-    expect(JSON.parse(response.text)).toMatchObject({ status: 'ok', store: { ok: true }, backend: { configured: false, kind: 'dllm' } });
+    // Without --backend the built-in model serves; it loads on first use.
+    expect(JSON.parse(response.text)).toMatchObject({
+      status: 'ok',
+      store: { ok: true },
+      backend: { configured: true, kind: 'builtin', reachable: true, builtin: { name: 'dm-builtin-pystdlib', loaded: false } },
+    });
   });
 
   it('refuses a request whose Host is not a local name', async () => {

@@ -11,6 +11,7 @@ import { EventsView } from './views/events/EventsView';
 import { ExportView } from './views/export/ExportView';
 import { PlaygroundView } from './views/playground/PlaygroundView';
 import { SettingsView } from './views/settings/SettingsView';
+import { backendLabel } from './sampleRun';
 
 const NAV: Array<{ view: ViewName; label: string; icon: () => JSX.Element }> = [
   { view: 'dashboard', label: 'Dashboard', icon: DashboardIcon },
@@ -130,8 +131,8 @@ export function App() {
                     <dt>Endpoint</dt>
                     <dd class="mono">{info().serverUrl?.replace(/^https?:\/\//, '') ?? 'not running'}</dd>
                     <dt>Backend</dt>
-                    <dd class="mono" classList={{ warn: info().backend.url === null }}>
-                      {info().backend.url ? `${info().backend.kind} · ${info().backend.url?.replace(/^https?:\/\//, '')}` : 'not configured'}
+                    <dd class="mono" classList={{ warn: info().backend.kind === 'none' }} data-testid="backend-label">
+                      {backendLabel(info().backend)}
                     </dd>
                   </dl>
                 )}

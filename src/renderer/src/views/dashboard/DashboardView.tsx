@@ -1,4 +1,4 @@
-import { For, Show, createMemo } from 'solid-js';
+import { For, Show, createMemo, createSignal } from 'solid-js';
 import { TIME_WINDOWS, type MetricsSeries, type TimeWindowKey } from '../../../../shared/series';
 import type { MetricsSummary } from '../../../../shared/summary';
 import { BreakdownChart } from '../../components/charts/BreakdownChart';
@@ -7,6 +7,7 @@ import { TimeSeriesChart, type SeriesLine } from '../../components/charts/TimeSe
 import { EmptyState, ErrorNotice, InfoNotice } from '../../components/Notices';
 import { Sparkline } from '../../components/Sparkline';
 import { endpointLabel, formatAgo, formatBucketTime, formatCount, formatPercent, formatRate, formatSeconds } from '../../format';
+import { SAMPLE_RUN } from '../../sampleRun';
 import { useApp } from '../../state/appState';
 import { RecentEvents } from './RecentEvents';
 import { createDashboardData } from './dashboardData';
@@ -149,7 +150,19 @@ export function DashboardView() {
 
   const eventTypes = createMemo(() => Object.entries(data.summary()?.event_types ?? {}).sort((a, b) => b[1].requests - a[1].requests));
 
-  const backendMissing = () => app.state.info !== null && app.state.info.backend.url === null;
+  const backendMissing = () => app.state.info?.backend.kind === 'none';
+  const builtin = () => app.state.info?.backend.kind === 'builtin';
+  const [sample, setSample] = createSignal<string | null>(null);
+  /** One request to the built-in model through the local endpoint; it lands on this dashboard like any other. */
+  const runSample = async (): Promise<void> => {
+    setSample('running a sample on the built-in model…');
+    const result = await app.api.run(SAMPLE_RUN, () => undefined).result;
+    setSample(
+      result.ok
+        ? `Sample answered in ${formatSeconds(result.value.duration)}: ${JSON.stringify(result.value.text.slice(0, 80))}`
+        : `Sample failed: ${result.error.message}`,
+    );
+  };
 
   return (
     <div class="view" data-testid="dashboard-view">
@@ -173,7 +186,8 @@ export function DashboardView() {
             </button>
           }
         >
-          No backend configured — requests answer <code>model_unavailable</code> until you point Diffusion Monitor at your model runtime.
+          No backend (started with <code>--backend none</code>) — requests answer <code>model_unavailable</code> until you point Diffusion Monitor at your model
+          runtime or turn the built-in model back on.
         </InfoNotice>
       </Show>
       <ErrorNotice message={data.error()} />
@@ -183,7 +197,18 @@ export function DashboardView() {
           title="No requests recorded yet"
           actions={
             <>
-              <button type="button" class="btn btn-primary" onClick={() => app.navigate('playground')}>
+              <Show when={builtin()}>
+                <button
+                  type="button"
+                  class="btn btn-primary"
+                  data-testid="sample-run"
+                  disabled={sample()?.endsWith('…') === true}
+                  onClick={() => void runSample()}
+                >
+                  Run a sample on the built-in model
+                </button>
+              </Show>
+              <button type="button" class="btn" classList={{ 'btn-primary': !builtin() }} onClick={() => app.navigate('playground')}>
                 Try the Playground
               </button>
               <button type="button" class="btn" onClick={() => app.navigate('settings')}>
@@ -196,6 +221,13 @@ export function DashboardView() {
           <pre class="code-block">{`curl -s ${app.state.info?.serverUrl ?? 'http://127.0.0.1:7000'}/api/diffusion/generate \\
   -H 'Content-Type: application/json' \\
   -d '{"prompt": "Write a haiku about denoising"}'`}</pre>
+          <Show when={sample()}>
+            {(message) => (
+              <p class="muted" data-testid="sample-status">
+                {message()}
+              </p>
+            )}
+          </Show>
         </EmptyState>
       </Show>
 

@@ -7,6 +7,7 @@ import { EmptyState, ErrorNotice } from '../../components/Notices';
 import { formatCount, formatRate, formatSeconds } from '../../format';
 import { useApp } from '../../state/appState';
 import { countMasks, diffCanvas } from './canvasTokens';
+import { SAMPLE_RUN } from '../../sampleRun';
 import { createPlaygroundRun } from './playgroundData';
 
 interface PlaygroundForm {
@@ -181,7 +182,15 @@ export function PlaygroundView() {
     setTimeout(() => setCopied(null), 1500);
   };
 
-  const noBackend = () => modelsError()?.type === 'model_unavailable' || (app.state.info !== null && app.state.info.backend.url === null);
+  const noBackend = () => modelsError()?.type === 'model_unavailable' || app.state.info?.backend.kind === 'none';
+  const builtin = () => app.state.info?.backend.kind === 'builtin';
+
+  /** The empty canvas's one-click sample: the README's infill on the built-in model, shown in the form too. */
+  const runSample = (): void => {
+    if (SAMPLE_RUN.mode !== 'infill') return;
+    setForm({ ...INITIAL, mode: 'infill', prefix: SAMPLE_RUN.body.prefix, suffix: SAMPLE_RUN.body.suffix, model: form.model });
+    submit();
+  };
 
   const field = (name: keyof PlaygroundForm, label: string, placeholder: string, hint?: string) => (
     <label class="field">
@@ -211,7 +220,7 @@ export function PlaygroundView() {
 
       <Show when={noBackend()}>
         <EmptyState
-          title="No backend configured — open Settings"
+          title="No backend (started with --backend none) — open Settings"
           actions={
             <button type="button" class="btn btn-primary" onClick={() => app.navigate('settings')}>
               Open Settings
@@ -348,6 +357,11 @@ export function PlaygroundView() {
                   fallback={
                     <span class="canvas-placeholder">
                       {run.phase() === 'running' ? 'Waiting for the first denoising step…' : 'Masked positions appear here and fill in step by step.'}
+                      <Show when={builtin() && run.phase() === 'idle'}>
+                        <button type="button" class="btn btn-primary btn-small" data-testid="sample-run" onClick={runSample}>
+                          Run a sample on the built-in model
+                        </button>
+                      </Show>
                     </span>
                   }
                 >
