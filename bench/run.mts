@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBridgeBench, type BridgeBenchRow } from './bridgeBench';
+import { runBuiltinBench, type BuiltinBench } from './builtinBench';
 import { runDashboardBench, type DashboardBench } from './dashboardBench';
 import { runStoreBench, type StoreBenchRow } from './storeBench';
 
 /**
  * `npm run bench` — measures the metrics store, the dashboard's queries and the bridge overhead
- * and writes bench/RESULTS.md. Options: `--only store|dashboard|bridge` (the other sections keep
+ * and the built-in model, and writes bench/RESULTS.md. Options: `--only store|dashboard|bridge|builtin` (the other sections keep
  * their last numbers), `--sizes 10000,100000` (store table sizes), `--window-events 100000`
  * (events inside the last 24 h for the dashboard section).
  */
@@ -104,9 +105,43 @@ function bridgeSection(rows: BridgeBenchRow[]): string[] {
   ];
 }
 
+function builtinSection(bench: BuiltinBench): string[] {
+  const ms = (n: number): string => n.toFixed(2);
+  return [
+    '## Built-in model',
+    '',
+    `${bench.model} (${bench.parameters?.toLocaleString('en') ?? '?'} parameters) on onnxruntime-node, CPU, one intra-op thread. Steps: a canvas as long`,
+    `as the shipped context (${bench.context} positions, 64 of them masked), the default parameters (temperature 0.2, top-p 0.9,`,
+    '`entropy`), 5 rounds of 64 steps after a warm-up round; a step is one forward pass plus the TypeScript sampler.',
+    'Generations: default generate requests (short prompt, 64 new tokens, 64 steps) through the real server in its own',
+    'process, from 1 and then 4 concurrent clients; one generation runs at a time, the others wait in the queue.',
+    'Event-loop delay is measured inside the server process while the generations run (inference is in a worker',
+    'thread; the forward pass column is how long each call would block the event loop on the main thread).',
+    '',
+    '| forward pass p50 / p99 (ms) | denoising step p50 / p99 (ms) | event-loop delay p99 with inference on the main thread (ms) |',
+    '| ---: | ---: | ---: |',
+    `| ${ms(bench.forward.p50Ms)} / ${ms(bench.forward.p99Ms)} | ${ms(bench.step.p50Ms)} / ${ms(bench.step.p99Ms)} | ${ms(bench.mainThreadLagP99Ms)} |`,
+    '',
+    '| clients | generations | generations/s | latency p50 (ms) | event-loop delay p50 / p99 / max (ms) |',
+    '| ---: | ---: | ---: | ---: | ---: |',
+    ...bench.clients.map(
+      (c) =>
+        `| ${c.clients} | ${c.generations} | ${c.perSecond.toFixed(2)} | ${c.latencyP50Ms.toFixed(0)} | ${ms(c.lagP50Ms)} / ${ms(c.lagP99Ms)} / ${ms(c.lagMaxMs)} |`,
+    ),
+    '',
+    `Machine load average (1 min) at the start and the end of this section: ${bench.loadAverage[0].toFixed(1)} and ${bench.loadAverage[1].toFixed(1)} on 2 cores; above 2, every number here includes waiting for a core.`,
+    '',
+    `Server RSS: ${bench.rssIdleMb.toFixed(0)} MB before the model is loaded, ${bench.rssLoadedMb.toFixed(0)} MB with it loaded and generating (+${(bench.rssLoadedMb - bench.rssIdleMb).toFixed(0)} MB).`,
+    '',
+    'Targets (issue 9): ≤ 10 ms per step p50 on one thread; event-loop delay ≤ 5 ms p99 while generating; ≤ 120 MB more RSS.',
+    '',
+  ];
+}
+
 const store = only === undefined || only === 'store' ? storeSection(runStoreBench(sizes, log)) : previousSection('## Metrics store');
 const dashboard = only === undefined || only === 'dashboard' ? dashboardSection(runDashboardBench(windowEvents, log)) : previousSection('## Dashboard queries');
 const bridge = only === undefined || only === 'bridge' ? bridgeSection(await runBridgeBench(log)) : previousSection('## Bridge overhead');
+const builtin = only === undefined || only === 'builtin' ? builtinSection(await runBuiltinBench(log)) : previousSection('## Built-in model');
 
 const lines = [
   '# Benchmark results',
@@ -116,6 +151,7 @@ const lines = [
   ...store,
   ...dashboard,
   ...bridge,
+  ...builtin,
 ];
 writeFileSync(resultsPath, lines.join('\n'));
 log(lines.join('\n'));
