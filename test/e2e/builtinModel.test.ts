@@ -1,0 +1,127 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENDERER_DIR, startApp, type RunningApp } from './support/startApp';
+
+/**
+ * The Playground and the dashboard against the built-in model: no backend is configured and no
+ * fake stands in; the real model file runs in the real worker, the canvas in Chromium shows it.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SHOTS = join(ROOT, 'test-results', 'e2e');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const VIEWPORT = { width: 1440, height: 900 };
+
+let app: RunningApp;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const pageErrors: string[] = [];
+
+interface ElementLike {
+  dataset: Record<string, string | undefined>;
+  querySelectorAll(selector: string): { length: number };
+}
+interface PageGlobals {
+  document: { querySelector(selector: string): ElementLike };
+  MutationObserver: new (callback: () => void) => { observe(target: ElementLike, options: Record<string, boolean>): void };
+  seenSteps: Array<{ step: string; masked: string; masks: number }>;
+}
+
+async function open(view: string): Promise<void> {
+  await page.goto(`${app.url}/#/${view}`);
+  await page.getByTestId(`${view}-view`).waitFor();
+}
+
+const maskedNow = async (): Promise<number> => Number(await page.getByTestId('diffusion-canvas').getAttribute('data-masked'));
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  // No backend URL, an empty database: what a new user sees on the first start.
+  app = await startApp({ seed: false });
+  profile = mkdtempSync(join(tmpdir(), 'diffusion-monitor-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: VIEWPORT,
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await context?.close();
+  await app?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('the built-in model in the browser dashboard', () => {
+  it('names the built-in model as the backend and runs the one-click sample from the empty dashboard', async () => {
+    await open('dashboard');
+    await expect.poll(() => page.getByTestId('backend-label').textContent()).toBe('built-in model');
+    await page.getByTestId('sample-run').click();
+    await expect.poll(() => page.getByTestId('sample-status').textContent(), { timeout: 30_000 }).toMatch(/^Sample answered in /);
+    // The sample is a recorded request like any other, and the dashboard shows it.
+    await expect.poll(() => page.getByTestId('kpi-requests').textContent(), { timeout: 10_000 }).toContain('1');
+    expect(app.core.store.summary().overall.total_requests).toBe(1);
+  });
+
+  it('denoises a generation on the Playground canvas step by step, and keeps a screenshot mid-denoise', async () => {
+    await open('playground');
+    await page.getByRole('radio', { name: 'Generate' }).click();
+    await page.getByTestId('prompt').fill('def parse(line):\n    ');
+    // `origin` over many steps unmasks at an even pace, so the canvas is caught half-way.
+    const field = (label: string) => page.locator('label.field').filter({ has: page.getByText(label, { exact: true }) });
+    await field('Steps').locator('input').fill('1500');
+    await field('Algorithm').locator('select').selectOption('origin');
+    await field('Temperature').locator('input').fill('0.8');
+    await page.evaluate(() => {
+      const scope = globalThis as unknown as PageGlobals;
+      const seen: PageGlobals['seenSteps'] = [];
+      scope.seenSteps = seen;
+      const canvas = scope.document.querySelector('[data-testid=diffusion-canvas]');
+      new scope.MutationObserver(() => {
+        const step = canvas.dataset.step ?? '';
+        if (step !== '' && seen.at(-1)?.step !== step)
+          seen.push({ step, masked: canvas.dataset.masked ?? '', masks: canvas.querySelectorAll('.tok.mask').length });
+      }).observe(canvas, { attributes: true, childList: true, subtree: true });
+    });
+    await page.getByTestId('run').click();
+    await expect.poll(maskedNow, { timeout: 30_000 }).toBeLessThanOrEqual(48);
+    await page.screenshot({ path: join(SHOTS, 'builtin-playground-denoising.png') });
+    await page.getByTestId('run-outcome').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('run-outcome').textContent()).toContain('dm-builtin-pystdlib');
+
+    const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).seenSteps);
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    // Drawn masks and the frames' masked counts agree, and only fall.
+    expect(seen.some((s) => s.masks > 0 && s.masks < 64)).toBe(true);
+    const masked = seen.map((s) => Number(s.masked));
+    for (let i = 1; i < masked.length; i += 1) expect(masked[i]).toBeLessThanOrEqual(masked[i - 1] as number);
+    expect(masked.at(-1)).toBe(0);
+
+    // Scrubbed back to the middle, the canvas shows that step's real masks.
+    const scrubber = page.getByTestId('scrubber').locator('input[type=range]');
+    const last = Number(await scrubber.getAttribute('max'));
+    await scrubber.fill(String(Math.floor(last / 2)));
+    await expect.poll(maskedNow).toBeGreaterThan(0);
+    expect(await page.locator('.tok.mask').count()).toBe(await maskedNow());
+    await page.screenshot({ path: join(SHOTS, 'builtin-playground-scrubbed.png') });
+  });
+
+  it('reported no console errors or CSP violations', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
