@@ -34,6 +34,20 @@ describe('SettingsService', () => {
     expect(resolved.port).toBe(7100);
   });
 
+  it('turns every backend off with "none" and back to the built-in model with null, live', () => {
+    const settings = new SettingsService({ input, file });
+    const running = settings.resolve();
+    expect(running).toMatchObject({ backendUrl: null, backendOff: false });
+    settings.save({ backend: 'none' });
+    const off = applyLiveSettings(running, settings.resolve());
+    expect(off).toMatchObject({ backendUrl: null, backendOff: true });
+    expect(settings.view(off).effective.backend).toBe('none');
+    settings.save({ backend: null });
+    const builtin = applyLiveSettings(off, settings.resolve());
+    expect(builtin).toMatchObject({ backendUrl: null, backendOff: false });
+    expect(settings.view(builtin).effective.backend).toBeNull();
+  });
+
   it('clears a field saved as null, back to its default', () => {
     const settings = new SettingsService({ input, file });
     settings.save({ model: 'dream-v0-instruct-7b' });

@@ -216,7 +216,7 @@ export function SettingsView() {
               <input
                 class="input mono"
                 data-testid="setting-backend"
-                placeholder="http://127.0.0.1:8000"
+                placeholder="empty: the built-in model · none: off · or http://127.0.0.1:8000"
                 value={form.backend}
                 onInput={(e) => setForm('backend', e.currentTarget.value)}
               />
