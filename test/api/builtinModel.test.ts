@@ -189,7 +189,7 @@ describe('the built-in model under load', () => {
   });
 
   it('times out a request that waits longer than --timeout for the model', async () => {
-    const monitor = await startMonitor(['--timeout', '1']);
+    const monitor = await startMonitor(['--timeout', '2']);
     try {
       const running = await openStream(`${monitor.url}/api/diffusion/generate/stream`, LONG);
       await nextStep(running);

@@ -17,7 +17,7 @@ import type { FromWorker, ToWorker, WorkerData } from './workerProtocol';
 export interface BuiltinBackendOptions {
   /** The folder with `model.json` and the ONNX file. */
   modelDir: string;
-  /** Seconds of silence tolerated: waiting in the queue, or between two denoising steps. */
+  /** Seconds of silence tolerated: waiting in the queue, or between two denoising steps (loading the model once is not counted). */
   timeoutSeconds: number;
   /** Requests that may wait while the model is busy (default 8). */
   queueLimit?: number;
@@ -45,6 +45,8 @@ class ModelWorker {
   private readonly jobs = new Map<number, Job>();
   private failure: DiffusionError | null = null;
   private nextId = 1;
+  private exited = false;
+  private closing: Promise<void> | null = null;
 
   constructor(entry: URL, data: WorkerData, onExit: () => void) {
     this.worker = startWorker(entry, data);
@@ -74,6 +76,7 @@ class ModelWorker {
         reject(this.failure);
       });
       this.worker.on('exit', (code) => {
+        this.exited = true;
         this.fail(new DiffusionError('backend', `the built-in model's worker exited (code ${code})`));
         reject(this.failure);
         onExit();
@@ -98,8 +101,21 @@ class ModelWorker {
     };
   }
 
-  close(): Promise<number> {
-    return this.worker.terminate();
+  /** Ends the thread between two steps; a thread that does not end within `graceMs` is terminated. */
+  close(graceMs = 10_000): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      if (this.exited) {
+        resolve();
+        return;
+      }
+      const force = setTimeout(() => void this.worker.terminate(), graceMs);
+      this.worker.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      this.post({ type: 'close' });
+    });
+    return this.closing;
   }
 
   private post(message: ToWorker): void {
@@ -236,6 +252,8 @@ export class BuiltinBackend implements DiffusionBackend {
           slotRelease = slot.release;
           if (stopReason) throw stopReason;
           const worker = this.workerFor(slot.index, model);
+          // Loading the model (once per worker) is not a silence of the model's: the clock waits.
+          clearTimeout(silence);
           await worker.ready;
           if (stopReason) throw stopReason;
           startedAt = performance.now();

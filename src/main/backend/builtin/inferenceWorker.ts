@@ -79,6 +79,15 @@ async function main(): Promise<void> {
   };
 
   port.on('message', (message: ToWorker) => {
+    if (message.type === 'close') {
+      for (const id of known) cancelled.add(id);
+      queue = queue.then(async () => {
+        await session.release();
+        // Nothing is left to listen for: the thread's event loop empties and it ends.
+        port.close();
+      });
+      return;
+    }
     if (message.type === 'cancel') {
       if (known.has(message.id)) cancelled.add(message.id);
       return;

@@ -15,7 +15,13 @@ export interface WorkerData {
 export type ToWorker =
   | { type: 'run'; id: number; canvas: Int32Array; options: SamplerOptions; seed: number }
   /** Stops run `id` after the step in progress. */
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /**
+   * Stops every run after its step in progress, releases the session and lets the thread end.
+   * (Terminating it during a forward pass aborts the whole process: onnxruntime-node's binding
+   * throws a C++ `Napi::Error` into a dying environment.)
+   */
+  | { type: 'close' };
 
 /** Worker → main thread. */
 export type FromWorker =
