@@ -17,7 +17,7 @@ import numpy as np
 from corpus import PAD_ID, TokenStream
 
 KINDS = ("window", "snippet", "prefix", "infill")
-KIND_P = (0.3, 0.25, 0.2, 0.25)
+KIND_P = (0.4, 0.2, 0.15, 0.25)
 
 
 def _lines_upto(stream: TokenStream, line: int, budget: int) -> np.ndarray:
@@ -46,7 +46,8 @@ def make_example(
         seq[: len(text)] = text
         return seq, maskable
     if kind in ("snippet", "prefix"):
-        text = _lines_upto(stream, line, int(rng.integers(8, length + 1)))
+        # Mostly long snippets: a pad-heavy mix makes "always pad" the unigram plateau.
+        text = _lines_upto(stream, line, int(rng.integers(max(8, length // 3), length + 1)))
         seq[: len(text)] = text
         if kind == "prefix" and len(text) > 1:
             maskable[: int(rng.integers(1, len(text)))] = False

@@ -1,7 +1,10 @@
 """A small bidirectional transformer for masked diffusion (no causal mask, as LLaDA and Dream).
 
-One Conv1d over the embeddings gives every position its neighbours at once: the spike on this
-machine found a plain transformer with learned positions stuck at the unigram plateau without it.
+A convolution over the embeddings (kernel 7) gives every position its neighbours at once: the spike
+on this machine found a plain transformer with learned positions stuck at the unigram plateau
+without it. It is written as shifted copies and one Linear, not nn.Conv1d: Debian's torch 1.13
+returned garbage Conv1d weight/bias gradients here (norms of 1e13 that a recomputation of the same
+batch did not reproduce), which kept training at the plateau.
 Position i's logits predict token i (no shift, unlike Dream's AR-initialised model).
 """
 
@@ -60,9 +63,7 @@ class DiffusionLM(nn.Module):
         self.cfg = cfg
         self.tok = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.pos = nn.Embedding(cfg.context_length, cfg.d_model)
-        self.conv = nn.Conv1d(
-            cfg.d_model, cfg.d_model, cfg.conv_kernel, padding=cfg.conv_kernel // 2
-        )
+        self.conv = nn.Linear(cfg.conv_kernel * cfg.d_model, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
         self.ln = nn.LayerNorm(cfg.d_model)
         self.head = nn.Linear(cfg.d_model, cfg.vocab_size)
@@ -75,10 +76,17 @@ class DiffusionLM(nn.Module):
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
 
+    def neighbours(self, x: torch.Tensor) -> torch.Tensor:
+        """[b, s, d] -> [b, s, k*d]: each position with its k-window (zeros past the edges)."""
+        k = self.cfg.conv_kernel
+        padded = F.pad(x, (0, 0, k // 2, k // 2))
+        s = x.shape[1]
+        return torch.cat([padded[:, i : i + s] for i in range(k)], dim=-1)
+
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(tokens.shape[1], device=tokens.device)
         x = self.tok(tokens) + self.pos(positions).unsqueeze(0)
-        x = x + F.gelu(self.conv(x.transpose(1, 2))).transpose(1, 2)
+        x = x + F.gelu(self.conv(self.neighbours(x)))
         for block in self.blocks:
             x = block(x)
         return self.head(self.ln(x))
