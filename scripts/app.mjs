@@ -67,6 +67,7 @@ function linuxSandboxFacts(executable) {
     helper,
     electronExecutable: executable,
     userProfile: process.platform === 'linux' ? hasUserProfile(executable) : false,
+    uid: process.getuid?.(),
   };
 }
 

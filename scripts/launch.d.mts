@@ -32,5 +32,7 @@ export interface SandboxFacts {
   electronExecutable: string;
   /** An AppArmor profile in /etc/apparmor.d names this executable and grants `userns`. */
   userProfile: boolean;
+  /** The user's id (root cannot run Chromium's sandbox). */
+  uid?: number;
 }
 export function sandboxCheck(facts: SandboxFacts): { ok: true } | { ok: false; message: string };

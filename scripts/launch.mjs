@@ -63,11 +63,22 @@ export function appArguments(argv) {
  *   helper: { path: string, uid: number, mode: number } | null,
  *   electronExecutable: string,
  *   userProfile: boolean,
- * }} facts `userProfile`: an AppArmor profile grants this executable `userns`.
+ *   uid?: number,
+ * }} facts `userProfile`: an AppArmor profile grants this executable `userns`; `uid`: the user's.
  * @returns {{ ok: true } | { ok: false, message: string }}
  */
 export function sandboxCheck(facts) {
   if (facts.platform !== 'linux' || facts.noSandbox) return { ok: true };
+  if (facts.uid === 0) {
+    return {
+      ok: false,
+      message: `Electron does not start as root with its sandbox ("Running as root without --no-sandbox is not
+supported"). Start it as your own user, or, in a container where root is all there is:
+
+    npm start -- --no-sandbox
+`,
+    };
+  }
   const helper = facts.helper;
   const helperReady = helper !== null && helper.uid === 0 && (helper.mode & 0o4000) !== 0 && (helper.mode & 0o777) === 0o755;
   if (helperReady) return { ok: true };

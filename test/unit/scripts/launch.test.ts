@@ -160,6 +160,13 @@ describe('sandboxCheck', () => {
     expect(sandboxCheck({ ...ubuntu2404, restrictUserns: null })).toEqual({ ok: true });
   });
 
+  it('stops as root, where Chromium refuses its sandbox whatever the helper', () => {
+    const result = sandboxCheck({ ...ubuntu2404, uid: 0, restrictUserns: null, helper: { ...ubuntu2404.helper!, uid: 0, mode: 0o104755 } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toContain('npm start -- --no-sandbox');
+    expect(sandboxCheck({ ...ubuntu2404, uid: 0, noSandbox: true })).toEqual({ ok: true });
+  });
+
   it('stops where unprivileged user namespaces are off altogether and the helper is missing', () => {
     const result = sandboxCheck({ ...ubuntu2404, restrictUserns: null, usernsClone: '0', helper: null, userProfile: true });
     expect(result.ok).toBe(false);
