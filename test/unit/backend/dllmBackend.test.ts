@@ -42,12 +42,21 @@ describe('DllmBackend', () => {
     expect(fake.requests.map((r) => r.path)).toEqual(['/api/diffusion/generate/stream']);
   });
 
-  it('sends the options, leaving out nulls and the user id', async () => {
+  it('sends the options under both spellings (seed and Reynard), leaving out nulls and the user id', async () => {
     const { fake, backend } = await setUp();
 
     await backend.run(generateRequest({ prompt: 'p', temperature: 0.7, top_k: 20, user_id: 'alice' }), { signal: new AbortController().signal });
 
-    expect(fake.requests[0]?.body).toEqual({ prompt: 'p', max_new_tokens: 64, temperature: 0.7, top_p: 0.9, top_k: 20, alg: 'entropy' });
+    expect(fake.requests[0]?.body).toEqual({
+      prompt: 'p',
+      text: 'p',
+      max_new_tokens: 64,
+      max_length: 64,
+      temperature: 0.7,
+      top_p: 0.9,
+      top_k: 20,
+      alg: 'entropy',
+    });
     expect(fake.requests[0]?.headers.accept).toBe('text/event-stream');
   });
 
@@ -171,7 +180,7 @@ describe('DllmBackend', () => {
     expect(result.steps).toBe(1);
   });
 
-  it('maps a frame of the wrong shape to backend', async () => {
+  it('maps a stream whose only step cannot be used to backend, naming the missing field', async () => {
     const fake = closer.add(
       await listenFake(({ res }) => {
         startSse(res);
@@ -183,7 +192,9 @@ describe('DllmBackend', () => {
     const error = await failureOf(backend.run(generateRequest(), { signal: new AbortController().signal }));
 
     expect(error.type).toBe('backend');
-    expect(error.message).toContain('invalid SSE frame');
+    expect(error.message).toContain('ended without a complete frame');
+    expect(error.message).toContain('step frame whose field `text` is missing');
+    expect(error.message).toContain('{"type":"step","step":"three"}');
   });
 
   it('maps unparseable JSON from the plain route to backend', async () => {
