@@ -143,8 +143,8 @@ export interface DllmStreamReaderOptions {
   upstreamRequestId?: string;
 }
 
-/** What the caller does after one SSE event. */
-export type DllmReadVerdict = 'continue' | 'stop';
+/** What the caller does after one SSE event; `idle`: the event was no progress (ignored or skipped). */
+export type DllmReadVerdict = 'continue' | 'stop' | 'idle';
 
 /**
  * Reads one `dllm` stream event by event. `read` hands each frame worth relaying to `onFrame`
@@ -179,17 +179,21 @@ export class DllmStreamReader {
   read(data: string, eventName: string | undefined, onFrame: (frame: BackendFrame) => void): DllmReadVerdict {
     if (this.result !== null) return 'stop';
     if (data.trim() === '[DONE]') return 'stop';
+    if (data.trim() === '') return 'idle';
     const values = payloadValues(data);
     if (values === null) {
       // A named error event with a plain-text payload is still an error.
       if (eventName === 'error') throw upstreamError(this.url, undefined, data, undefined);
       this.skip('an SSE frame that is not JSON', data);
-      return 'continue';
+      return 'idle';
     }
+    let verdict: DllmReadVerdict = 'idle';
     for (const value of values) {
-      if (this.readValue(value, eventName, data, onFrame) === 'stop') return 'stop';
+      const next = this.readValue(value, eventName, data, onFrame);
+      if (next === 'stop') return 'stop';
+      if (next === 'continue') verdict = 'continue';
     }
-    return 'continue';
+    return verdict;
   }
 
   /** The result of the stream, once it ended or stopped. */
@@ -217,7 +221,7 @@ export class DllmStreamReader {
     const envelope = EnvelopeSchema.safeParse(value);
     if (!envelope.success) {
       this.skip('was not a JSON object', raw);
-      return 'continue';
+      return 'idle';
     }
     // Some servers name the frame in the SSE `event:` line instead of the JSON.
     const type = envelope.data.type ?? (eventName === 'message' ? undefined : eventName);
@@ -235,7 +239,7 @@ export class DllmStreamReader {
         const parsed = StepInSchema.safeParse(value);
         if (!parsed.success) {
           this.skip(`was a step frame whose ${describeIssue(parsed.error, value)}`, raw);
-          return 'continue';
+          return 'idle';
         }
         this.progress();
         this.stepFrames += 1;
@@ -250,7 +254,7 @@ export class DllmStreamReader {
         const text = parsed.text ?? parsed.data ?? parsed.token;
         if (text === undefined) {
           this.skip(`was a ${type} frame without \`text\` or \`data\``, raw);
-          return 'continue';
+          return 'idle';
         }
         this.progress();
         this.accumulated += text;
@@ -267,8 +271,8 @@ export class DllmStreamReader {
         throw upstreamError(this.url, error.error_type, messageOf(error.message, error.data, error.error, error.detail), error.retryable);
       }
       default:
-        // Heartbeats, `usage`, `metrics`, pings: not ours to relay, never fatal.
-        return 'continue';
+        // Heartbeats, `usage`, `metrics`, pings: not ours to relay, never fatal, and no progress.
+        return 'idle';
     }
   }
 

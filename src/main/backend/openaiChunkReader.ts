@@ -105,22 +105,25 @@ export class OpenAiStreamReader {
     this.sentAt = options.sentAt ?? this.now();
   }
 
-  /** Reads one SSE event; `stop` at `[DONE]`. Throws only an upstream `error` chunk's taxonomy error. */
-  read(data: string, onFrame: (frame: BackendFrame) => void): 'continue' | 'stop' {
+  /**
+   * Reads one SSE event; `stop` at `[DONE]`, `idle` for a stray that is no progress. Throws only
+   * an upstream `error` chunk's taxonomy error.
+   */
+  read(data: string, onFrame: (frame: BackendFrame) => void): 'continue' | 'stop' | 'idle' {
     const trimmed = data.trim();
     if (trimmed === '[DONE]') return 'stop';
-    if (trimmed === '') return 'continue';
+    if (trimmed === '') return 'idle';
     let json: unknown;
     try {
       json = JSON.parse(trimmed);
     } catch {
       // A stray non-JSON event (a proxy's ping) is skipped; if the stream then ends cut, we say so.
       this.skipped = data;
-      return 'continue';
+      return 'idle';
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       this.skipped = data;
-      return 'continue';
+      return 'idle';
     }
     const chunk = parseChunk(json, this.url);
     if (chunk.model) this.modelUsed = chunk.model;

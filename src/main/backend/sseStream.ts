@@ -1,8 +1,12 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { UpstreamExchange } from './upstreamHttp';
 
-/** What the handler of one SSE `data` payload wants next. */
-export type SseVerdict = 'continue' | 'stop';
+/**
+ * What the handler of one SSE `data` payload wants next: `continue`, `stop` at a terminal frame,
+ * or `idle` for an event that was no progress (a heartbeat, a frame of an unknown type), which
+ * does not restart the silence timer.
+ */
+export type SseVerdict = 'continue' | 'stop' | 'idle';
 
 /** One upstream SSE event: its `data` (lines joined with `\n`) and its `event:` name, if any. */
 export interface SseEvent {
@@ -49,11 +53,11 @@ export class SseEventSplitter {
 
 /**
  * Reads Server-Sent Events from an upstream answer and hands each `data` payload to `onData`, in
- * order, with the event's `event:` name. Every event counts as progress for the silence timeout;
- * comments and partial lines do not, so a backend that only sends keep-alive pings still times
- * out. `onData` returns `'stop'` at a terminal frame; the rest of the body is then drained so the
- * connection can be reused. If `onData` throws, the upstream request is aborted and the error
- * propagates.
+ * order, with the event's `event:` name. Every event counts as progress for the silence timeout
+ * unless `onData` calls it `'idle'`; comments and partial lines never do, so a backend that only
+ * sends keep-alive pings still times out. `onData` returns `'stop'` at a terminal frame; the rest
+ * of the body is then drained so the connection can be reused. If `onData` throws, the upstream
+ * request is aborted and the error propagates.
  *
  * @returns `'stopped'` when `onData` asked to stop, `'ended'` when the body ended first.
  */
@@ -62,7 +66,6 @@ export async function readSseData(exchange: UpstreamExchange, onData: (data: str
   const deliver = (events: SseEvent[]): boolean => {
     for (const event of events) {
       exchange.throwIfEnded();
-      exchange.touch();
       let verdict: SseVerdict;
       try {
         verdict = onData(event.data, event.event);
@@ -70,6 +73,7 @@ export async function readSseData(exchange: UpstreamExchange, onData: (data: str
         exchange.abort();
         throw error;
       }
+      if (verdict !== 'idle') exchange.touch();
       if (verdict === 'stop') {
         exchange.release();
         return true;

@@ -197,6 +197,27 @@ describe('DllmBackend', () => {
     expect(error.message).toContain('{"type":"step","step":"three"}');
   });
 
+  it('times out a stream that only sends heartbeat frames: they are no progress', async () => {
+    const fake = closer.add(
+      await listenFake(async ({ res }) => {
+        startSse(res);
+        res.write(`data: ${JSON.stringify({ type: 'status', message: 'warming up' })}\n\n`);
+        for (let i = 0; i < 40 && !res.destroyed; i++) {
+          res.write(`data: ${JSON.stringify({ type: 'heartbeat', n: i })}\n\nevent: ping\ndata: {}\n\n`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        res.end();
+      }, {}),
+    );
+    const backend = closer.add(new DllmBackend({ url: fake.url, timeoutSeconds: 0.3 }));
+    const { frames, onFrame } = frameRecorder();
+
+    const error = await failureOf(backend.run(generateRequest(), { signal: new AbortController().signal, onFrame }));
+
+    expect(error.type).toBe('timeout');
+    expect(frames).toEqual([{ type: 'status', message: 'warming up' }]);
+  });
+
   it('maps unparseable JSON from the plain route to backend', async () => {
     const { backend } = await setUp({ streamRoutes: false, fault: 'malformedSse' });
 
