@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PerformanceEvent } from '../../src/shared/events';
-import type { StreamFrame } from '../../src/shared/frames';
+import { request } from 'undici';
+import { StreamFrameSchema, type StreamFrame } from '../../src/shared/frames';
+import { reynard, REYNARD_MODEL_NOT_AVAILABLE } from '../fixtures/dialects/reynard';
 import { DIALECTS, startReplayServer } from '../fixtures/dialects/replayServer';
-import type { DialectTranscript, ExpectedOutcome } from '../fixtures/dialects/transcript';
+import { sse, type DialectTranscript, type ExpectedOutcome } from '../fixtures/dialects/transcript';
 import type { FakeServer } from '../fixtures/fakeHttp';
 import { framesOf, post, startMonitor, type Answer } from '../fixtures/monitorHarness';
 
@@ -76,6 +78,8 @@ function dialectSuite(key: string, transcript: DialectTranscript): void {
         expect(answer.status).toBe(200);
         if (route.endsWith('/stream')) {
           const frames = framesOf(answer.text);
+          // Liberal upstream, strict downstream: every frame we send is the complete contract.
+          for (const frame of frames) expect(StreamFrameSchema.safeParse(frame).success).toBe(true);
           expect(frames[0]).toMatchObject({ type: 'status', request_id: answer.headers['x-request-id'] });
           expect(frames.slice(1, -1)).toEqual(expected.relayed);
           expect(frames.at(-1)).toEqual<StreamFrame>({
@@ -91,6 +95,12 @@ function dialectSuite(key: string, transcript: DialectTranscript): void {
         expectRow(rowOf(monitor, answer), eventType, expected, transcript.kind);
       });
     }
+
+    it('lists the models the backend reports', async () => {
+      const response = await request(`${monitor.url}/api/diffusion/models`);
+      expect(response.statusCode).toBe(200);
+      expect(await response.body.json()).toMatchObject({ models: transcript.models });
+    });
 
     if (transcript.kind === 'dllm') {
       it('sends both spellings of the prompt and the length, so seed and Reynard backends both understand', () => {
@@ -137,3 +147,77 @@ function dialectSuite(key: string, transcript: DialectTranscript): void {
 }
 
 for (const [key, transcript] of Object.entries(DIALECTS)) dialectSuite(key, transcript);
+
+/** Error answers of the two seed-family dialects, on every route: the taxonomy type, the body or frame, the row. */
+const FAILURES = [
+  {
+    name: "Reynard's error event for a model that is not loaded",
+    stream: [REYNARD_MODEL_NOT_AVAILABLE],
+    plain: { status: 500, body: { detail: 'Text generation error: Model dreamon not available' } },
+    type: 'model_unavailable',
+    message: 'Model dreamon not available',
+  },
+  {
+    name: "Reynard's error event for a failed generation",
+    stream: [
+      sse(JSON.stringify({ type: 'token', data: 'Once', timestamp: 1, metadata: {} }), '\r\n'),
+      sse(JSON.stringify({ type: 'error', data: 'CUDA out of memory', timestamp: 2 }), '\r\n'),
+    ],
+    plain: { status: 500, body: { detail: 'Text generation error: CUDA out of memory' } },
+    type: 'backend',
+    message: 'CUDA out of memory',
+  },
+  {
+    name: "YipYap's model_loading error frame",
+    stream: [
+      sse('{"type":"status","message":"Starting text generation..."}'),
+      sse('{"type":"error","error_type":"model_loading","message":"LLaDA is still loading","retryable":true}'),
+    ],
+    plain: { status: 503, body: { error_type: 'model_loading', message: 'LLaDA is still loading', retryable: true } },
+    type: 'model_unavailable',
+    message: 'LLaDA is still loading',
+  },
+] as const;
+
+describe.each(FAILURES.flatMap((failure) => [true, false].map((streamRoutes) => ({ ...failure, streamRoutes }))))(
+  '$name (stream routes: $streamRoutes)',
+  (failure) => {
+    let fake: FakeServer;
+    let monitor: Monitor;
+    const json = { 'content-type': 'application/json' };
+    const failing: DialectTranscript = {
+      ...reynard,
+      replies: {
+        ...reynard.replies,
+        'POST /api/diffusion/generate/stream': { headers: { 'content-type': 'text/event-stream' }, body: [...failure.stream] },
+        'POST /api/diffusion/infill/stream': { headers: { 'content-type': 'text/event-stream' }, body: [...failure.stream] },
+        'POST /api/diffusion/generate': { status: failure.plain.status, headers: json, body: [JSON.stringify(failure.plain.body)] },
+        'POST /api/diffusion/infill': { status: failure.plain.status, headers: json, body: [JSON.stringify(failure.plain.body)] },
+      },
+    };
+
+    beforeAll(async () => {
+      fake = await startReplayServer(failing, { streamRoutes: failure.streamRoutes });
+      monitor = await startMonitor(['--backend', fake.url, '--backend-kind', 'dllm']);
+    });
+    afterAll(async () => {
+      await monitor.close();
+      await fake.close();
+    });
+
+    it.each(ROUTES.map((r) => [r.route, r] as const))('answers %s with the taxonomy error and records it', async (_route, { route, body }) => {
+      const answer = await post(`${monitor.url}/api/diffusion/${route}`, body);
+      const status = failure.type === 'model_unavailable' ? 503 : 502;
+      if (route.endsWith('/stream')) {
+        expect(answer.status).toBe(200);
+        expect(framesOf(answer.text).at(-1)).toMatchObject({ type: 'error', error_type: failure.type, retryable: false });
+        expect((framesOf(answer.text).at(-1) as { message: string }).message).toContain(failure.message);
+      } else {
+        expect(answer.status).toBe(status);
+        expect(answer.json()).toMatchObject({ error: { type: failure.type, request_id: answer.headers['x-request-id'] } });
+        expect((answer.json() as { error: { message: string } }).error.message).toContain(failure.message);
+      }
+      expect(rowOf(monitor, answer).metadata).toMatchObject({ success: false, error_type: failure.type, status });
+    });
+  },
+);

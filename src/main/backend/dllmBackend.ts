@@ -1,11 +1,18 @@
 import type { DiffusionRequest } from '../../shared/requests';
 import type { BackendHealth, BackendResult, DiffusionBackend, RunOptions } from './diffusionBackend';
-import { DllmStreamReader, readDllmAnswer } from './dllmFrameReader';
+import { dllmErrorType, DllmStreamReader, readDllmAnswer } from './dllmFrameReader';
 import { HealthProbe } from './healthProbe';
 import { parseModelList } from './modelList';
 import { readSseData } from './sseStream';
-import { malformedError } from './upstreamErrors';
+import { malformedError, type ErrorClassifier } from './upstreamErrors';
 import { UpstreamHttp, type UpstreamExchange } from './upstreamHttp';
+
+/**
+ * The type of an HTTP error whose body names no type of ours: a 503 is a model that cannot serve
+ * (loading, not loaded); otherwise the message decides (Reynard answers 500 with "Model … not
+ * available"). A plain 404 stays `backend`, which means "no such route" to the stream fallback.
+ */
+const classifyDllmError: ErrorClassifier = (status, body) => (status === 503 ? 'model_unavailable' : dllmErrorType(body.code, body.message ?? ''));
 
 /** Options of a `DllmBackend`. */
 export interface DllmBackendOptions {
@@ -45,12 +52,12 @@ export class DllmBackend implements DiffusionBackend {
     const sentAt = performance.now();
     const exchange = await this.http.open({ method: 'POST', path: `${route}/stream`, json: body, accept: 'text/event-stream', signal: options.signal });
     if (exchange.status === 404) {
-      const error = await exchange.httpError();
+      const error = await exchange.httpError(classifyDllmError);
       // A typed 404 (`model_unavailable`) is the backend's answer; an untyped one means "no such route".
       if (error.type !== 'backend') throw error;
       return this.runWithoutStream(route, body, request, options.signal);
     }
-    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError();
+    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError(classifyDllmError);
     // Some services ignore the stream route's nature and answer JSON; take the answer anyway.
     if (/\bjson\b/i.test(exchange.contentType)) return this.nonStreamResult(exchange, request);
     return this.readStream(exchange, request, sentAt, options);
@@ -103,7 +110,7 @@ export class DllmBackend implements DiffusionBackend {
 
   private async runWithoutStream(route: string, body: Record<string, unknown>, request: DiffusionRequest, signal: AbortSignal): Promise<BackendResult> {
     const exchange = await this.http.open({ method: 'POST', path: route, json: body, accept: 'application/json', signal });
-    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError();
+    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError(classifyDllmError);
     return this.nonStreamResult(exchange, request);
   }
 
