@@ -16,8 +16,8 @@ export interface SseEvent {
 
 /**
  * Splits decoded upstream text into SSE events, whatever framing the server uses: LF, CRLF or
- * CR line ends, `event:`/`id:`/`retry:` lines, `:` comments, multi-line `data:`, and a last event
- * whose blank line never came before the body ended. Pure (no I/O), so the frame readers can be
+ * CR line ends, `event:`/`id:`/`retry:` lines, `:` comments, multi-line `data:`, a last event
+ * whose blank line never came before the body ended, and bare JSON lines (NDJSON). Pure (no I/O), so the frame readers can be
  * tested on any chunking. A UTF-8 BOM is dropped by the exchange's `TextDecoder`; one that
  * arrives already decoded (U+FEFF) is dropped here.
  */
@@ -27,7 +27,14 @@ export class SseEventSplitter {
   private first = true;
 
   constructor() {
-    this.parser = createParser({ onEvent: (event) => this.pending.push({ data: event.data, event: event.event }) });
+    this.parser = createParser({
+      onEvent: (event) => this.pending.push({ data: event.data, event: event.event }),
+      // A bare JSON line is no SSE field; servers that stream JSON lines (NDJSON, as Reynard's own
+      // docs read its streams) mean it as one event.
+      onError: (error) => {
+        if (error.type === 'unknown-field' && error.line?.trimStart().startsWith('{') === true) this.pending.push({ data: error.line, event: undefined });
+      },
+    });
   }
 
   /** Feeds the next piece of the body; returns the events it completed, in order. */

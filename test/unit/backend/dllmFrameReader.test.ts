@@ -122,6 +122,26 @@ describe('DllmStreamReader', () => {
   });
 });
 
+describe('SseEventSplitter', () => {
+  it('reads bare JSON lines (NDJSON) as events, as Reynard’s documented client reads its streams', () => {
+    const { frames, result } = readWire([
+      '{"type":"token","data":"Once","timestamp":1}\n{"type":"tok',
+      'en","data":" upon","timestamp":2}\n',
+      '{"type":"complete","data":"","metadata":{"tokens_generated":2}}\n',
+    ]);
+    expect(frames).toEqual([
+      { type: 'delta', text: 'Once' },
+      { type: 'delta', text: ' upon' },
+    ]);
+    expect(result).toMatchObject({ text: 'Once upon', tokenCount: 2 });
+  });
+
+  it('ignores other lines that are no SSE field', () => {
+    const splitter = new SseEventSplitter();
+    expect([...splitter.feed('garbage line\nHTTP/1.1 nonsense: x\ndata: ok\n\n'), ...splitter.end()]).toEqual([{ data: 'ok', event: undefined }]);
+  });
+});
+
 describe('readDllmAnswer', () => {
   const read = (json: unknown) => readDllmAnswer(json, { url: URL, fallbackModel: 'requested-model' });
 
