@@ -9,10 +9,15 @@ import { UpstreamHttp, type UpstreamExchange } from './upstreamHttp';
 
 /**
  * The type of an HTTP error whose body names no type of ours: a 503 is a model that cannot serve
- * (loading, not loaded); otherwise the message decides (Reynard answers 500 with "Model … not
+ * (loading, not loaded), a 429 a rate limit; otherwise the message decides (Reynard answers 500 with "Model … not
  * available"). A plain 404 stays `backend`, which means "no such route" to the stream fallback.
  */
-const classifyDllmError: ErrorClassifier = (status, body) => (status === 503 ? 'model_unavailable' : dllmErrorType(body.code, body.message ?? ''));
+const classifyDllmError: ErrorClassifier = (status, body) => {
+  if (status === 503) return 'model_unavailable';
+  // YipYap limits streams per client with 429; our client should back off just the same.
+  if (status === 429) return 'rate_limited';
+  return dllmErrorType(body.code, body.message ?? '');
+};
 
 /** Options of a `DllmBackend`. */
 export interface DllmBackendOptions {

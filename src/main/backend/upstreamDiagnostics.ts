@@ -25,7 +25,10 @@ export function describeIssue(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
   if (issue === undefined) return 'an unknown shape';
   const field = issue.path.map(String).join('.');
-  if (field === '') return `a ${kindOf(input)} where an object was expected`;
+  if (field === '') {
+    const kind = kindOf(input);
+    return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} where an object was expected`;
+  }
   const value = valueAt(input, issue.path);
   if (value === undefined) return `field \`${field}\` is missing`;
   const expected = issue.code === 'invalid_type' ? issue.expected : issue.message;

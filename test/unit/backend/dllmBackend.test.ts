@@ -3,7 +3,7 @@ import { DllmBackend } from '../../../src/main/backend/dllmBackend';
 import type { StepFrame } from '../../../src/shared/frames';
 import { Closer, failureOf, frameRecorder, generateRequest, infillRequest, waitFor } from '../../fixtures/backendHarness';
 import { DEFAULT_GENERATE_ANSWER, DEFAULT_INFILL_ANSWER, MASK, startFakeDllmServer } from '../../fixtures/fakeDllmServer';
-import { listenFake, startSse, tokenize } from '../../fixtures/fakeHttp';
+import { listenFake, sendJson, startSse, tokenize } from '../../fixtures/fakeHttp';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
@@ -216,6 +216,21 @@ describe('DllmBackend', () => {
 
     expect(error.type).toBe('timeout');
     expect(frames).toEqual([{ type: 'status', message: 'warming up' }]);
+  });
+
+  it.each([
+    [429, { detail: 'Too many concurrent streams' }, 'rate_limited'],
+    [503, { detail: 'LLaDA is loading' }, 'model_unavailable'],
+    [500, { detail: 'Text generation error: Model dreamon not available' }, 'model_unavailable'],
+    [500, { detail: 'Text generation error: CUDA out of memory' }, 'backend'],
+  ] as const)('classifies an HTTP %i with %j as %s', async (status, body, type) => {
+    const fake = closer.add(await listenFake(({ res }) => sendJson(res, status, body), {}));
+    const backend = closer.add(new DllmBackend({ url: fake.url, timeoutSeconds: 5 }));
+
+    const error = await failureOf(backend.run(generateRequest(), { signal: new AbortController().signal }));
+
+    expect(error.type).toBe(type);
+    expect(error.message).toContain(body.detail);
   });
 
   it('maps unparseable JSON from the plain route to backend', async () => {
