@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BackendFrame } from '../../../src/main/backend/diffusionBackend';
 import { OpenAiStreamReader, readOpenAiAnswer } from '../../../src/main/backend/openaiChunkReader';
@@ -94,6 +95,52 @@ describe('readOpenAiAnswer', () => {
     expect(() => readOpenAiAnswer({ choices: [] }, 'asked', URL)).toThrow(/answer without `choices\[0\]`/);
     expect(() => readOpenAiAnswer({ choices: [{ finish_reason: 'stop' }] }, 'asked', URL)).toThrow(
       /`choices\[0\]\.message\.content` \(or `choices\[0\]\.text`\)/,
+    );
+  });
+});
+
+describe('OpenAiStreamReader property', () => {
+  type Part =
+    { kind: 'text'; text: string; api: 'chat' | 'completions' } | { kind: 'empty' } | { kind: 'usage'; tokens: number } | { kind: 'stray'; data: string };
+  const part: fc.Arbitrary<Part> = fc.oneof(
+    fc.record({
+      kind: fc.constant('text' as const),
+      text: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+      api: fc.constantFrom('chat' as const, 'completions' as const),
+    }),
+    fc.constant({ kind: 'empty' as const }),
+    fc.record({ kind: fc.constant('usage' as const), tokens: fc.nat(100_000) }),
+    fc.constantFrom('ping', '', ' ', '42', '[]').map((data) => ({ kind: 'stray' as const, data })),
+  );
+  const wire = (p: Part): string => {
+    switch (p.kind) {
+      case 'text':
+        return p.api === 'chat' ? chunk(p.text) : JSON.stringify({ choices: [{ index: 0, text: p.text, finish_reason: null }], usage: null });
+      case 'empty':
+        return chunk(null);
+      case 'usage':
+        return JSON.stringify({ choices: [], usage: { completion_tokens: p.tokens } });
+      case 'stray':
+        return p.data;
+    }
+  };
+
+  it('never throws on chunks, strays and usage, relays the text in order and counts the chunks that carry it', () => {
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 30 }), (parts) => {
+        const { reader: r } = reader();
+        const frames: BackendFrame[] = [];
+        for (const p of parts) r.read(wire(p), (f) => frames.push(f));
+        r.read('[DONE]', (f) => frames.push(f));
+        const texts = parts.flatMap((p) => (p.kind === 'text' ? [p.text] : []));
+        const usage = parts.flatMap((p) => (p.kind === 'usage' ? [p.tokens] : [])).at(-1);
+        expect(frames).toEqual(texts.map((text) => ({ type: 'delta', text })));
+        const result = r.finish('stopped');
+        expect(result.text).toBe(texts.join(''));
+        expect(result.chunks).toBe(texts.length);
+        expect(result.tokenCount).toBe(usage);
+      }),
+      { numRuns: 200 },
     );
   });
 });
