@@ -9,8 +9,8 @@ import { UpstreamHttp, type UpstreamExchange } from './upstreamHttp';
 
 /**
  * The type of an HTTP error whose body names no type of ours: a 503 is a model that cannot serve
- * (loading, not loaded), a 429 a rate limit; otherwise the message decides (Reynard answers 500 with "Model … not
- * available"). A plain 404 stays `backend`, which means "no such route" to the stream fallback.
+ * (loading, not loaded), a 429 a rate limit; otherwise the message decides (Reynard answers 500
+ * with "Model … not available"). A plain 404 stays `backend`: "no such route" to the fallback.
  */
 const classifyDllmError: ErrorClassifier = (status, body) => {
   if (status === 503) return 'model_unavailable';

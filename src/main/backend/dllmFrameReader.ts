@@ -184,7 +184,7 @@ export class DllmStreamReader {
     if (values === null) {
       // A named error event with a plain-text payload is still an error.
       if (eventName === 'error') throw upstreamError(this.url, undefined, data, undefined);
-      this.skip('an SSE frame that is not JSON', data);
+      this.skip('was not JSON', data);
       return 'idle';
     }
     let verdict: DllmReadVerdict = 'idle';

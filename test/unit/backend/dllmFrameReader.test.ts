@@ -105,7 +105,7 @@ describe('DllmStreamReader', () => {
     const { error } = readWire(['data: {"type":"step","step":1,\n\n']);
     expect((error as DiffusionError).type).toBe('backend');
     expect((error as DiffusionError).message).toMatch(
-      /ended without a complete frame; 1 frame was skipped, the last one an SSE frame that is not JSON: \{"type":"step"/,
+      /ended without a complete frame; 1 frame was skipped, the last one was not JSON: \{"type":"step"/,
     );
   });
 
