@@ -104,9 +104,7 @@ describe('DllmStreamReader', () => {
   it('says which frame was skipped when a stream ends without its complete frame', () => {
     const { error } = readWire(['data: {"type":"step","step":1,\n\n']);
     expect((error as DiffusionError).type).toBe('backend');
-    expect((error as DiffusionError).message).toMatch(
-      /ended without a complete frame; 1 frame was skipped, the last one was not JSON: \{"type":"step"/,
-    );
+    expect((error as DiffusionError).message).toMatch(/ended without a complete frame; 1 frame was skipped, the last one was not JSON: \{"type":"step"/);
   });
 
   it('reads frames through the framing quirks: BOM, CRLF, CR, event names, multi-line data, no last blank line', () => {
