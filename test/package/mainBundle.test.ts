@@ -67,7 +67,10 @@ describe('out/main/index.js under plain Node', () => {
     expect(existsSync(MAIN), 'run `npm run build` first (npm run test:package does)').toBe(true);
     const dir = tempDir();
     dirs.push(dir);
-    const main = startMain(['--port', '0', '--db', dir.file('metrics.db')], { FAKE_ELECTRON_USER_DATA: dir.path });
+    // The stand-in's app path is the temporary folder, so the model folder is named.
+    const main = startMain(['--port', '0', '--db', dir.file('metrics.db'), '--model-dir', join(ROOT, 'resources', 'model')], {
+      FAKE_ELECTRON_USER_DATA: dir.path,
+    });
     children.push(main.child);
 
     const window = await main.next('window');
@@ -91,7 +94,7 @@ describe('out/main/index.js under plain Node', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prefix: 'def add(a, b):\n    ', suffix: '\n', max_new_tokens: 8 }),
     });
-    expect(infill.status, main.output()).toBe(200);
+    expect(infill.status, `${main.output()}\n${await infill.clone().text()}`).toBe(200);
     expect(await infill.json()).toMatchObject({ model_id: 'dm-builtin-pystdlib', steps: 8 });
 
     const exited = new Promise<number | null>((resolve) => main.child.once('exit', resolve));
