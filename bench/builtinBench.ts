@@ -31,6 +31,8 @@ export interface BuiltinBench {
     lagP99Ms: number;
     lagMaxMs: number;
   }>;
+  /** Event-loop delay of the idle server (no request), measured as long as each client round. */
+  idleLag: { p50Ms: number; p99Ms: number; maxMs: number };
   rssIdleMb: number;
   rssLoadedMb: number;
 }
@@ -141,6 +143,13 @@ export async function runBuiltinBench(log: (line: string) => void, seconds = 8):
     const ready = await next();
     const url = ready.url as string;
     const rssIdleMb = ready.rssMb as number;
+    // The same server doing nothing, for how much of the delay below the machine's load explains.
+    send('start');
+    await next();
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    send('stop');
+    const idle = await next();
+    const idleLag = { p50Ms: idle.lagP50Ms as number, p99Ms: idle.lagP99Ms as number, maxMs: idle.lagMaxMs as number };
     // Loads the model (worker thread, onnxruntime session) and warms it up.
     await load(url, 1, 1);
     const clients: BuiltinBench['clients'] = [];
@@ -165,7 +174,7 @@ export async function runBuiltinBench(log: (line: string) => void, seconds = 8):
       log(`built-in model: ${count} client(s): ${result.generations} generations in ${result.seconds.toFixed(1)} s`);
     }
     send('exit');
-    return { ...steps, clients, rssIdleMb, rssLoadedMb, loadAverage: [loadAtStart, loadavg()[0] as number] };
+    return { ...steps, clients, idleLag, rssIdleMb, rssLoadedMb, loadAverage: [loadAtStart, loadavg()[0] as number] };
   } finally {
     child.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -124,6 +124,7 @@ function builtinSection(bench: BuiltinBench): string[] {
     '',
     '| clients | generations | generations/s | latency p50 (ms) | event-loop delay p50 / p99 / max (ms) |',
     '| ---: | ---: | ---: | ---: | ---: |',
+    `| 0 (idle server, for comparison) | — | — | — | ${ms(bench.idleLag.p50Ms)} / ${ms(bench.idleLag.p99Ms)} / ${ms(bench.idleLag.maxMs)} |`,
     ...bench.clients.map(
       (c) =>
         `| ${c.clients} | ${c.generations} | ${c.perSecond.toFixed(2)} | ${c.latencyP50Ms.toFixed(0)} | ${ms(c.lagP50Ms)} / ${ms(c.lagP99Ms)} / ${ms(c.lagMaxMs)} |`,
