@@ -7,8 +7,6 @@ export const LIMITS = {
   steps: 4096,
   modelId: /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/,
   userId: 128,
-  /** Seeds are unsigned 32-bit integers. */
-  seed: 4_294_967_295,
 } as const;
 
 export const ALGORITHMS = ['origin', 'maskgit_plus', 'topk_margin', 'entropy'] as const;
@@ -27,7 +25,7 @@ const options = {
   alg: z.enum(ALGORITHMS).optional(),
   alg_temp: z.number().min(0).max(10).optional(),
   user_id: z.string().min(1).max(LIMITS.userId).optional(),
-  seed: z.number().int().min(0).max(LIMITS.seed).optional(),
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 };
 
 const text = z.string().max(LIMITS.textChars, `must be at most ${LIMITS.textChars} characters`);

@@ -199,7 +199,7 @@ export class BuiltinBackend implements DiffusionBackend {
       alg: request.alg,
       algTemp: request.alg_temp,
     };
-    const seed = request.seed ?? randomInt(0, 2 ** 32 - 1);
+    const seed = request.seed ?? randomInt(0, 2 ** 48 - 1);
     if (options.signal.aborted) throw new DiffusionError('cancelled', 'the client went away');
 
     const sentAt = performance.now();

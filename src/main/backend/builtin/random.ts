@@ -3,10 +3,12 @@ export type Random = () => number;
 
 /**
  * A seeded generator (mulberry32: 32 bits of state, good enough for sampling tokens, not for
- * cryptography). The same seed gives the same sequence on every platform.
+ * cryptography). The same seed gives the same sequence on every platform; seeds above 2^32
+ * (any safe integer is accepted) fold their high bits in.
  */
 export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
+  const high = Math.floor(seed / 4294967296) >>> 0;
+  let state = ((seed >>> 0) ^ Math.imul(high, 0x9e3779b9)) >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

@@ -225,3 +225,12 @@ describe('drawIndex', () => {
     expect(drawIndex([0, 0], random)).toBe(-1);
   });
 });
+
+describe('seededRandom', () => {
+  it('gives different streams for seeds that differ only above 32 bits', () => {
+    const a = seededRandom(7);
+    const b = seededRandom(7 + 2 ** 32);
+    expect([a(), a(), a()]).not.toEqual([b(), b(), b()]);
+    expect(seededRandom(2 ** 40)()).toBe(seededRandom(2 ** 40)());
+  });
+});
