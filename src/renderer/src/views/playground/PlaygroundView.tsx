@@ -220,7 +220,7 @@ export function PlaygroundView() {
 
       <Show when={noBackend()}>
         <EmptyState
-          title="No backend (started with --backend none) — open Settings"
+          title={app.state.info?.backend.kind === 'none' ? 'No backend (started with --backend none) — open Settings' : 'No model available — open Settings'}
           actions={
             <button type="button" class="btn btn-primary" onClick={() => app.navigate('settings')}>
               Open Settings
