@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/main/config';
 import { startCore, type Core } from '../../src/main/core';
 import { silentLogger } from '../../src/main/metrics/metricsStore';
-import { createDashboard } from '../../src/main/server/dashboardPlugin';
+import { SettingsService, settingsFileOf } from '../../src/main/settingsService';
 import { HTTP_ROUTES, type EventsPage, type LiveUpdate, type SaveOutcome, type SettingsView } from '../../src/shared/api';
 import type { ErrorBody } from '../../src/shared/errors';
 import type { MetricsSeries } from '../../src/shared/series';
@@ -30,9 +30,8 @@ async function start(options: { renderer?: boolean; argv?: string[] } = {}): Pro
     defaultSettingsFile: dir.file('settings.json'),
   };
   const config = resolveConfig(input);
-  const dashboard = createDashboard({ input, config, rendererDir, log: silentLogger });
-  core = await startCore(config, { log: silentLogger, plugins: [dashboard.plugin] });
-  dashboard.attach(core);
+  const settings = new SettingsService({ input, file: settingsFileOf(input, config) });
+  core = await startCore(config, { log: silentLogger, settings, dashboard: { rendererDir } });
   return { url: core.server.url, core };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DiffusionError } from '../../shared/errors';
 import { parseWindow } from '../../shared/timeWindow';
+import { VERSION } from '../../shared/version';
 import type { DiffusionBackend } from '../backend/diffusionBackend';
 import type { AppConfig } from '../config';
 import type { InFlightRequests } from '../metrics/inFlightRequests';
@@ -11,8 +12,6 @@ import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } f
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
 import { createHostCheck, createTokenCheck } from './hostGuard';
-
-export const VERSION = '0.1.0';
 
 export interface ServerDeps {
   config: Pick<AppConfig, 'host' | 'port' | 'token' | 'allowedHosts' | 'backendKind' | 'backendUrl'>;

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { resolveConfig, type AppConfig } from '../../../src/main/config';
 import { startCore, type Core } from '../../../src/main/core';
 import { MetricsStore, silentLogger } from '../../../src/main/metrics/metricsStore';
-import { createDashboard } from '../../../src/main/server/dashboardPlugin';
+import { SettingsService, settingsFileOf } from '../../../src/main/settingsService';
 import { tempDir } from '../../fixtures/tempDir';
 import { seedEvents, type SeedTotals } from './seedEvents';
 
@@ -38,9 +38,8 @@ export async function startApp(options: { backendUrl?: string; seed?: boolean } 
     defaultSettingsFile: join(dir.path, 'settings.json'),
   };
   const config = resolveConfig(input);
-  const dashboard = createDashboard({ input, config, rendererDir: RENDERER_DIR, log: silentLogger });
-  const core = await startCore(config, { log: silentLogger, plugins: [dashboard.plugin] });
-  dashboard.attach(core);
+  const settings = new SettingsService({ input, file: settingsFileOf(input, config) });
+  const core = await startCore(config, { log: silentLogger, settings, dashboard: { rendererDir: RENDERER_DIR } });
   return {
     core,
     url: core.server.url,
