@@ -4,15 +4,10 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { InfluxPushSettings } from './export/influxPusher';
 
-export const BACKEND_KINDS = ['dllm', 'openai'] as const;
-export type BackendKind = (typeof BACKEND_KINDS)[number];
+import { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi } from '../shared/apiSchemas';
+import { isLoopbackHost } from '../shared/loopback';
 
-/** Which OpenAI route serves `generate`: chat messages or a raw completion prompt. */
-export const OPENAI_GENERATE_APIS = ['chat', 'completions'] as const;
-export type OpenAiGenerateApi = (typeof OPENAI_GENERATE_APIS)[number];
-/** Which OpenAI route serves `infill`: `/v1/completions` with `suffix`, or `/v1/fim/completions`. */
-export const OPENAI_INFILL_APIS = ['completions', 'fim'] as const;
-export type OpenAiInfillApi = (typeof OPENAI_INFILL_APIS)[number];
+export { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi };
 
 /** Every setting of the core, resolved. */
 export interface AppConfig {
@@ -41,11 +36,6 @@ export interface AppConfig {
 /** A configuration problem, reported to the user as one line. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** The settings file's shape (also what the desktop app's Settings view saves). */

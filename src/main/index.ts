@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { app, BrowserWindow, dialog, Menu, session, shell } from 'electron';
 import { ConfigError, resolveConfig, type AppConfig, type ResolveInput } from './config';
-import type { Logger } from './metrics/metricsStore';
+import type { Logger } from '../shared/logger';
 import { loopbackUrl } from './monitorService';
 import { SettingsService, settingsFileOf } from './settingsService';
 import { registerAppScheme, serveRenderer } from './shell/appProtocol';

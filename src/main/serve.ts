@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, USAGE, resolveConfig, type ResolveInput } from './config';
 import { StartupError, startCore } from './core';
-import type { Logger } from './metrics/metricsStore';
+import type { Logger } from '../shared/logger';
 import { dashboardBuilt } from './server/dashboardRoutes';
 import { SettingsService, settingsFileOf } from './settingsService';
 

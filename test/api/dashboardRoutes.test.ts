@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/main/config';
 import { startCore, type Core } from '../../src/main/core';
-import { silentLogger } from '../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../src/shared/logger';
 import { SettingsService, settingsFileOf } from '../../src/main/settingsService';
 import { HTTP_ROUTES, type EventsPage, type LiveUpdate, type SaveOutcome, type SettingsView } from '../../src/shared/api';
 import type { ErrorBody } from '../../src/shared/errors';

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/main/config';
 import { startCore, type Core } from '../../src/main/core';
-import { silentLogger } from '../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../src/shared/logger';
 import type { MetricsSummary } from '../../src/shared/summary';
 import { findPromtool, promtoolCheck } from '../fixtures/promtool';
 import { seedExampleRows, writeSeedDatabase } from '../fixtures/seedDatabase';
@@ -117,6 +118,8 @@ describe('health and guards', () => {
     const response = await get('/api/diffusion/health');
     expect(response.status).toBe(200);
     expect(JSON.parse(response.text)).toMatchObject({ status: 'ok', store: { ok: true }, backend: { configured: false, kind: 'dllm' } });
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(JSON.parse(response.text)).toMatchObject({ version });
   });
 
   it('refuses a request whose Host is not a local name', async () => {

@@ -1,4 +1,4 @@
-import type { BackendKind, OpenAiGenerateApi, OpenAiInfillApi } from '../config';
+import type { BackendKind, OpenAiGenerateApi, OpenAiInfillApi } from '../../shared/apiSchemas';
 import type { DiffusionBackend } from './diffusionBackend';
 import { DllmBackend } from './dllmBackend';
 import { OpenAiBackend } from './openaiBackend';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DiffusionError } from '../../shared/errors';
 import type { DiffusionRequest } from '../../shared/requests';
-import type { OpenAiGenerateApi, OpenAiInfillApi } from '../config';
+import type { OpenAiGenerateApi, OpenAiInfillApi } from '../../shared/apiSchemas';
 import type { BackendHealth, BackendResult, DiffusionBackend, RunOptions } from './diffusionBackend';
 import { HealthProbe } from './healthProbe';
 import { parseModelList } from './modelList';

@@ -1,4 +1,5 @@
 import type { EventMetadata, PerformanceEvent } from '../../shared/events';
+import { silentLogger, type Logger } from '../../shared/logger';
 import type { MetricsSummary } from '../../shared/summary';
 import {
   ALL_TIME_BUCKET,
@@ -15,14 +16,6 @@ import { MetricsAggregates, mergeByLabels, minuteOf, type LabelledCell } from '.
 import { buildRequestEvent, type RequestOutcome } from './requestEvent';
 import { RollupCell } from './rollupCell';
 import { buildSummary } from './summary';
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 export interface MetricsStoreOptions extends OpenOptions {
   path: string;

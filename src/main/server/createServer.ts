@@ -4,17 +4,29 @@ import { DiffusionError } from '../../shared/errors';
 import { parseWindow } from '../../shared/timeWindow';
 import { VERSION } from '../../shared/version';
 import type { DiffusionBackend } from '../backend/diffusionBackend';
-import type { AppConfig } from '../config';
 import type { InFlightRequests } from '../metrics/inFlightRequests';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import type { InfluxPusherStatus } from '../export/influxPusher';
-import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
+import { EXPORT_FORMATS, type ExportFormat } from '../../shared/apiSchemas';
+import { prefersOpenMetrics, renderExport } from '../export/exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
 import { createHostCheck, createTokenCheck } from './hostGuard';
 
+/** Where the server listens and whom it lets in (a resolved configuration fits this). */
+export interface ServerSettings {
+  host: string;
+  /** 0 asks for any free port. */
+  port: number;
+  /** Bearer token every request must send; null when none is required. */
+  token: string | null;
+  /** Extra `Host` header names accepted besides loopback names (DNS-rebinding defence). */
+  allowedHosts: readonly string[];
+}
+
 export interface ServerDeps {
-  config: Pick<AppConfig, 'host' | 'port' | 'token' | 'allowedHosts' | 'backendKind' | 'backendUrl'>;
+  config: ServerSettings;
   store: MetricsStore;
   /** The current backend client; read per request so Settings can swap it without a restart. */
   backend: () => DiffusionBackend;

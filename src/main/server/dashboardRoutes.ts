@@ -10,7 +10,8 @@ import { RENDERER_CSP_HEADER } from '../../shared/csp';
 import { DiffusionError } from '../../shared/errors';
 import { exportDocument } from '../export/exportDocument';
 import type { InFlightRequests } from '../metrics/inFlightRequests';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import { openEventStream, sendError, validationError } from './errorReplies';
 
 /** The monitor service as this transport calls it (the core's one instance). */

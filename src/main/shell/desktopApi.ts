@@ -4,7 +4,7 @@ import { exportFileName, failure, ok, type AppCommand, type AppInfo, type Diffus
 import type { ExportKind } from '../../shared/apiSchemas';
 import { exportDocument } from '../export/exportDocument';
 import { writeExportFile } from '../export/writeExportFile';
-import type { Logger } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
 import { VERSION } from '../../shared/version';
 import { toFailure, type MonitorService } from '../monitorService';
 import type { SettingsService } from '../settingsService';

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { StartupProblem } from '../../shared/api';
 import type { AppConfig } from '../config';
 import { StartupError, startCore, type Core, type CoreOptions } from '../core';
-import type { Logger } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
 import type { MonitorService } from '../monitorService';
 import type { SettingsService } from '../settingsService';
 import { canListen, findFreePort } from './freePort';

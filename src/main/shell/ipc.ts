@@ -13,7 +13,7 @@ import {
 } from '../../shared/api';
 import type { z } from 'zod';
 import { API_INPUTS } from '../../shared/apiSchemas';
-import type { Logger } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
 
 export interface IpcOptions {
   /** Whether a message comes from our renderer (see `isTrustedSender`). */

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InFlightRequests } from '../../../src/main/metrics/inFlightRequests';
 import { MetricsStore } from '../../../src/main/metrics/metricsStore';
-import { prefersOpenMetrics, renderExport } from '../../../src/main/server/exportFormats';
+import { prefersOpenMetrics, renderExport } from '../../../src/main/export/exportFormats';
 import { hasCommand } from '../../fixtures/monitoring/programs';
 import { recordVariedEvents } from '../../fixtures/monitoring/variedEvents';
 import { tempDir } from '../../fixtures/tempDir';

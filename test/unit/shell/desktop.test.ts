@@ -4,7 +4,7 @@ import * as electron from 'electron';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HTTP_ROUTES, ok, type AppInfo, type DiffusionMonitorApi } from '../../../src/shared/api';
 import { resolveConfig, type ResolveInput } from '../../../src/main/config';
-import { silentLogger } from '../../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../../src/shared/logger';
 import { SettingsService } from '../../../src/main/settingsService';
 import { CommandBus, createDesktopApi } from '../../../src/main/shell/desktopApi';
 import { DesktopCore } from '../../../src/main/shell/desktopCore';
