@@ -117,7 +117,11 @@ describe('health and guards', () => {
   it('reports server, store and backend state', async () => {
     const response = await get('/api/diffusion/health');
     expect(response.status).toBe(200);
-    expect(JSON.parse(response.text)).toMatchObject({ status: 'ok', store: { ok: true }, backend: { configured: false, kind: 'dllm' } });
+    expect(JSON.parse(response.text)).toMatchObject({
+      status: 'ok',
+      store: { ok: true, consecutive_failures: 0, last_error: null },
+      backend: { configured: false, kind: 'dllm' },
+    });
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(JSON.parse(response.text)).toMatchObject({ version });
   });

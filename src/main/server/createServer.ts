@@ -139,7 +139,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       status: 'ok',
       version: VERSION,
       uptime_seconds: process.uptime(),
-      store: { path: store.db.path, pending_events: store.pendingCount, ok: true },
+      store: store.health(),
       backend,
       influx_pusher: deps.influxPusher?.health() ?? { enabled: false },
     };

@@ -156,8 +156,10 @@ describe('opening databases', () => {
     const summary = store.summary();
     expect(summary.endpoints.generate).toEqual({ requests: 10, errors: 2, success_rate: 80 });
     expect(summary.endpoints.infill).toEqual({ requests: 5, errors: 1, success_rate: 80 });
-    expect(store.db.raw().prepare('SELECT last_event_id FROM rollup_watermark').pluck().get()).toBe(15);
     store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare('SELECT last_event_id FROM rollup_watermark').pluck().get()).toBe(15);
+    db.close();
   });
 
   it('folds rows another program appended while we were not running', () => {
