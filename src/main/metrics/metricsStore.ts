@@ -1,4 +1,4 @@
-import type { EventMetadata, PerformanceEvent } from '../../shared/events';
+import { parseMetadata, type EventMetadata, type PerformanceEvent } from '../../shared/events';
 import { silentLogger, type Logger } from '../../shared/logger';
 import type { MetricsSummary } from '../../shared/summary';
 import {
@@ -41,15 +41,7 @@ export interface WrittenBatch {
 export type EventListener = (batch: WrittenBatch) => void;
 
 export function decodeEvent(row: StoredEventRow): PerformanceEvent {
-  let metadata: PerformanceEvent['metadata'] = {};
-  if (row.metadata) {
-    try {
-      const parsed: unknown = JSON.parse(row.metadata);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) metadata = parsed as PerformanceEvent['metadata'];
-    } catch {
-      metadata = { raw: row.metadata };
-    }
-  }
+  const metadata = parseMetadata(row.metadata) as PerformanceEvent['metadata'];
   return {
     id: row.id,
     model_id: row.model_id,
