@@ -3,6 +3,7 @@ import { endpointOf } from '../../shared/endpoints';
 import { TIME_WINDOW_SECONDS, type MetricsSeries, type PercentileSeries, type TimeWindowKey } from '../../shared/series';
 import { minuteOf, type LabelledCell } from './metricsAggregates';
 import type { MetricsStore } from './metricsStore';
+import { clampedQuantile } from './quantile';
 import { RollupCell } from './rollupCell';
 
 /** Bucket widths, in minutes, that "all" may use; the first one that gives at most MAX_BUCKETS wins. */
@@ -26,14 +27,8 @@ interface BucketPoint {
   errorsByType: Record<string, number>;
 }
 
-const QUANTILES = [0.5, 0.95, 0.99] as const;
-
-function quantiles(sketch: DDSketch, count: number): [number | null, number | null, number | null] {
-  if (count <= 0 || sketch.count <= 0) return [null, null, null];
-  return QUANTILES.map((q) => {
-    const value = sketch.getValueAtQuantile(q);
-    return Number.isFinite(value) ? Math.max(0, value) : null;
-  }) as [number | null, number | null, number | null];
+function quantiles(sketch: DDSketch, min: number | null, max: number | null): [number | null, number | null, number | null] {
+  return [clampedQuantile(sketch, 0.5, min, max), clampedQuantile(sketch, 0.95, min, max), clampedQuantile(sketch, 0.99, min, max)];
 }
 
 function pointOf(cells: readonly LabelledCell[]): BucketPoint {
@@ -50,8 +45,8 @@ function pointOf(cells: readonly LabelledCell[]): BucketPoint {
     errors: c.errors,
     tokens: c.tokens,
     tokensPerSecond: c.okDuration > 0 ? c.okTokens / c.okDuration : null,
-    latency: quantiles(merged.latency, c.requests),
-    ttfs: quantiles(merged.ttfs, c.ttfsCount),
+    latency: quantiles(merged.latency, c.durationMin, c.durationMax),
+    ttfs: quantiles(merged.ttfs, c.ttfsMin, c.ttfsMax),
     byEndpoint,
     errorsByType: { ...c.errorsByType },
   };
