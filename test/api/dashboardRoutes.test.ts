@@ -9,7 +9,7 @@ import type { ErrorBody } from '../../src/shared/errors';
 import type { MetricsSeries } from '../../src/shared/series';
 import type { MetricsSummary } from '../../src/shared/summary';
 import { RENDERER_CSP_HEADER } from '../../src/shared/csp';
-import { readSseData } from '../../src/shared/sseReader';
+import { readSseBody } from '../../src/shared/sseReader';
 import { tempDir } from '../fixtures/tempDir';
 
 let dir: ReturnType<typeof tempDir>;
@@ -140,7 +140,7 @@ describe('/api/monitor', () => {
     const response = await fetch(`${url}${HTTP_ROUTES.liveUpdates.path}`, { signal: abort.signal });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const updates: LiveUpdate[] = [];
-    const reading = readSseData(response.body as ReadableStream<Uint8Array>, (data) => {
+    const reading = readSseBody(response.body as ReadableStream<Uint8Array>, (data) => {
       updates.push(JSON.parse(data) as LiveUpdate);
       abort.abort();
     }).catch(() => undefined);

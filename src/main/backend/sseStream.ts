@@ -1,4 +1,4 @@
-import { createParser } from 'eventsource-parser';
+import { sseDataSplitter } from '../../shared/sseReader';
 import type { UpstreamExchange } from './upstreamHttp';
 
 /** What the handler of one SSE `data` payload wants next. */
@@ -14,16 +14,14 @@ export type SseVerdict = 'continue' | 'stop';
  * @returns `'stopped'` when `onData` asked to stop, `'ended'` when the body ended first.
  */
 export async function readSseData(exchange: UpstreamExchange, onData: (data: string) => SseVerdict): Promise<'stopped' | 'ended'> {
-  const pending: string[] = [];
-  // The parser calls back synchronously inside feed(); queueing keeps our errors out of its stack.
-  const parser = createParser({ onEvent: (event) => pending.push(event.data) });
-  const deliver = (): boolean => {
-    for (let i = 0; i < pending.length; i++) {
+  const splitter = sseDataSplitter();
+  const deliver = (payloads: readonly string[]): boolean => {
+    for (const data of payloads) {
       exchange.throwIfEnded();
       exchange.touch();
       let verdict: SseVerdict;
       try {
-        verdict = onData(pending[i] as string);
+        verdict = onData(data);
       } catch (error) {
         exchange.abort();
         throw error;
@@ -33,17 +31,13 @@ export async function readSseData(exchange: UpstreamExchange, onData: (data: str
         return true;
       }
     }
-    pending.length = 0;
     return false;
   };
   for (let chunk = await exchange.nextChunk(); chunk !== null; chunk = await exchange.nextChunk()) {
-    parser.feed(chunk);
-    if (deliver()) return 'stopped';
+    if (deliver(splitter.feed(chunk))) return 'stopped';
   }
-  // A last event without its blank line still counts (a browser's EventSource would drop it):
-  // some model servers end with a bare `data: …\n`.
-  parser.reset({ consume: true });
-  if (deliver()) return 'stopped';
+  // A last event without its blank line still counts.
+  if (deliver(splitter.end())) return 'stopped';
   exchange.release();
   return 'ended';
 }

@@ -12,7 +12,7 @@ import {
   type Result,
 } from '../../../shared/api';
 import { runDiffusionStream } from '../../../shared/runStream';
-import { readSseData } from '../../../shared/sseReader';
+import { readSseBody } from '../../../shared/sseReader';
 
 const TOKEN_KEY = 'diffusion-monitor.token';
 
@@ -83,7 +83,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
         if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
         options.onLiveChange?.(true);
         delay = 1000;
-        await readSseData(response.body, (data) => {
+        await readSseBody(response.body, (data) => {
           const update = JSON.parse(data) as LiveUpdate;
           for (const listener of liveListeners) listener(update);
         });
