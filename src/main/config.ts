@@ -5,7 +5,9 @@ import { z } from 'zod';
 import type { InfluxPushSettings } from './export/influxPusher';
 
 import { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi } from '../shared/apiSchemas';
+import { DiffusionError } from '../shared/errors';
 import { isLoopbackHost } from '../shared/loopback';
+import { validationMessage } from '../shared/validation';
 
 export { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi };
 
@@ -34,8 +36,11 @@ export interface AppConfig {
 }
 
 /** A configuration problem, reported to the user as one line. */
-export class ConfigError extends Error {
+export class ConfigError extends DiffusionError {
   override name = 'ConfigError';
+  constructor(message: string) {
+    super('validation', message);
+  }
 }
 
 /** The settings file's shape (also what the desktop app's Settings view saves). */
@@ -185,10 +190,7 @@ function readSettingsFile(path: string, required: boolean): SettingsFile {
     throw new ConfigError(`settings file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   const parsed = SettingsFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`settings file ${path}: ${issue?.path.join('.') || 'value'} ${issue?.message ?? 'is invalid'}`);
-  }
+  if (!parsed.success) throw new ConfigError(`settings file ${path}: ${validationMessage(parsed.error, { schema: SettingsFileSchema, where: 'content' })}`);
   return parsed.data;
 }
 

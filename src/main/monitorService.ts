@@ -10,12 +10,11 @@ import {
   type Result,
 } from '../shared/api';
 import { EventsQuerySchema, type BackendTarget } from '../shared/apiSchemas';
-import { DiffusionError } from '../shared/errors';
+import { DiffusionError, asDiffusionError } from '../shared/errors';
 import type { PerformanceEvent } from '../shared/events';
 import { runDiffusionStream } from '../shared/runStream';
 import { TIME_WINDOW_SECONDS } from '../shared/series';
 import { VERSION } from '../shared/version';
-import { ConfigError } from './config';
 import type { Logger } from '../shared/logger';
 import type { MetricsStore } from './metrics/metricsStore';
 import { SeriesBuilder } from './metrics/series';
@@ -54,10 +53,10 @@ const EVENTS_PER_UPDATE = 20;
 
 /** Turns anything thrown into a failed result in the taxonomy. */
 export function toFailure(error: unknown, log?: Logger): { ok: false; error: { type: DiffusionError['type']; message: string } } {
-  if (error instanceof DiffusionError) return failure(error.type, error.message);
-  if (error instanceof ConfigError) return failure('validation', error.message);
-  if ((error as Error | undefined)?.name === 'ZodError') return failure('validation', (error as Error).message);
+  const mapped = asDiffusionError(error);
+  if (mapped.type !== 'internal') return failure(mapped.type, mapped.message);
   log?.error(`monitor API: ${(error as Error | undefined)?.stack ?? String(error)}`);
+  // The desktop shows its own failures to its one user: the message says more than "internal".
   return failure('internal', (error as Error | undefined)?.message ?? String(error));
 }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname } from 'node:path';
 import type { EditableSettings, SettingField, SettingsView } from '../shared/api';
 import { EditableSettingsSchema, SettingsUpdateSchema, type SettingsUpdate } from '../shared/apiSchemas';
+import { validationMessage } from '../shared/validation';
 import { ConfigError, SettingsFileSchema, keysSetOutsideFile, resolveConfig, type AppConfig, type ResolveInput, type SettingsFile } from './config';
 
 /** The Settings view's fields are a subset of the settings file, with the same types. */
@@ -122,7 +123,9 @@ export class SettingsService {
     if (this.file === null) {
       throw new ConfigError('this server has no settings file to save to; start it with --settings FILE');
     }
-    const checked = SettingsUpdateSchema.parse(update);
+    const parsedUpdate = SettingsUpdateSchema.safeParse(update);
+    if (!parsedUpdate.success) throw new ConfigError(validationMessage(parsedUpdate.error, { schema: SettingsUpdateSchema, where: 'settings' }));
+    const checked = parsedUpdate.data;
     const before = this.readRaw();
     const next: Record<string, unknown> = { ...before };
     const changed: SettingField[] = [];
@@ -134,10 +137,7 @@ export class SettingsService {
       else next[field] = value;
     }
     const valid = SettingsFileSchema.safeParse(next);
-    if (!valid.success) {
-      const issue = valid.error.issues[0];
-      throw new ConfigError(`${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}`);
-    }
+    if (!valid.success) throw new ConfigError(validationMessage(valid.error, { schema: SettingsFileSchema, where: 'settings' }));
     const config = resolveConfig(this.input, valid.data);
     this.write(this.file, next);
     return { changed, config };

@@ -52,7 +52,7 @@ The API under <code>/api/diffusion/</code> works already.</p></body>`;
 
 function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, where);
+  if (!parsed.success) throw validationError(parsed.error, where, schema);
   return parsed.data;
 }
 

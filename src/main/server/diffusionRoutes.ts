@@ -152,7 +152,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         const backend = deps.backend();
         const parsed = route.schema.safeParse(request.body ?? null);
         if (!parsed.success) {
-          const error = validationError(parsed.error);
+          const error = validationError(parsed.error, 'body', route.schema);
           ctx.record(deps.store, { modelId: modelOf(request.body, deps.defaultModel()), status: 400, error, backendKind: backend.kind });
           return sendError(reply, error);
         }
