@@ -27,6 +27,10 @@ export interface HttpTransportOptions {
   onLiveChange?: (connected: boolean) => void;
   /** Called when the server answers 401: it needs a token this browser does not have. */
   onUnauthorized?: () => void;
+  /** The HTTP client (the browser's `fetch` unless a test hands in another). */
+  fetch?: typeof fetch;
+  /** Where the bearer token is kept (this browser's localStorage by default). */
+  tokens?: Pick<typeof tokenStore, 'get'>;
 }
 
 /**
@@ -34,8 +38,10 @@ export interface HttpTransportOptions {
  * monitor's own calls, the public `/api/diffusion/*` routes for models and the playground.
  */
 export function createHttpTransport(options: HttpTransportOptions = {}): DiffusionMonitorApi {
+  const fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const tokens = options.tokens ?? tokenStore;
   const headers = (): Record<string, string> => {
-    const token = tokenStore.get();
+    const token = tokens.get();
     return token ? { Authorization: `Bearer ${token}` } : {};
   };
 
@@ -128,7 +134,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
     run: (runRequest, onFrame) => {
       const abort = new AbortController();
       return {
-        result: runDiffusionStream({ baseUrl: '', request: runRequest, onFrame, signal: abort.signal, headers: headers() }),
+        result: runDiffusionStream({ baseUrl: '', request: runRequest, onFrame, signal: abort.signal, headers: headers(), fetch }),
         cancel: () => abort.abort(),
       };
     },
