@@ -13,7 +13,7 @@ interface Call {
 /** A fetch that answers from a table, as the server's routes do, and records every call. */
 function fakeFetch(answer: (call: Call) => Response | Promise<Response>): { fetch: typeof fetch; calls: Call[] } {
   const calls: Call[] = [];
-  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  const answering = (async (input: string | URL | Request, init?: RequestInit) => {
     const call: Call = {
       method: init?.method ?? 'GET',
       url: String(input),
@@ -23,7 +23,7 @@ function fakeFetch(answer: (call: Call) => Response | Promise<Response>): { fetc
     calls.push(call);
     return answer(call);
   }) as typeof fetch;
-  return { fetch, calls };
+  return { fetch: answering, calls };
 }
 
 const json = (value: unknown, status = 200): Response => new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } });
