@@ -1,6 +1,6 @@
 import { endpointOf } from '../../shared/endpoints';
 import { failureOf, parseMetadata } from '../../shared/events';
-import type { StoredEventRow } from '../store/metricsDatabase';
+import type { StoredEventRow } from '../store/sqliteMetricsFile';
 import type { MetricsStore } from '../metrics/metricsStore';
 
 /** Columns of the raw-events CSV: the seed's columns, then the metadata fields we record. */

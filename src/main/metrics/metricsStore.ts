@@ -3,14 +3,14 @@ import { silentLogger, type Logger } from '../../shared/logger';
 import type { MetricsSummary } from '../../shared/summary';
 import {
   ALL_TIME_BUCKET,
-  MetricsDatabase,
+  SqliteMetricsFile,
   type BatchEvent,
   type EventQuery,
   type EventRow,
   type OpenOptions,
   type RollupRow,
   type StoredEventRow,
-} from '../store/metricsDatabase';
+} from '../store/sqliteMetricsFile';
 import { sampleFromRow } from './eventSample';
 import { MetricsAggregates, mergeByLabels, minuteOf, type LabelledCell } from './metricsAggregates';
 import { buildRequestEvent, type RequestOutcome } from './requestEvent';
@@ -68,7 +68,7 @@ export interface StoreHealth {
 }
 
 export class MetricsStore {
-  private readonly db: MetricsDatabase;
+  private readonly db: SqliteMetricsFile;
   private readonly aggregates: MetricsAggregates;
   private readonly clock: () => number;
   private readonly log: Logger;
@@ -83,7 +83,7 @@ export class MetricsStore {
   private closed = false;
   private readonly listeners = new Set<EventListener>();
 
-  private constructor(db: MetricsDatabase, options: MetricsStoreOptions) {
+  private constructor(db: SqliteMetricsFile, options: MetricsStoreOptions) {
     this.db = db;
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.log = options.log ?? silentLogger;
@@ -94,7 +94,7 @@ export class MetricsStore {
 
   /** Opens (creating or migrating) the database and loads the aggregates. Throws on an unusable file. */
   static open(options: MetricsStoreOptions): MetricsStore {
-    const db = new MetricsDatabase(options.path, options);
+    const db = new SqliteMetricsFile(options.path, options);
     try {
       const store = new MetricsStore(db, options);
       store.compactOldMinutes();

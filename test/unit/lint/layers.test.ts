@@ -21,7 +21,7 @@ describe('the layer rule inside src/main (store → metrics → export → backe
   });
 
   it.each([
-    ['src/main/metrics/probe.ts', "import { MetricsDatabase } from '../store/metricsDatabase';"],
+    ['src/main/metrics/probe.ts', "import { SqliteMetricsFile } from '../store/sqliteMetricsFile';"],
     ['src/main/backend/nested/probe.ts', "import { readSseData } from '../sseStream';"],
     ['src/main/server/probe.ts', "import { DiffusionError } from '../../shared/errors';"],
     ['src/main/core.ts', "import { createServer } from './server/createServer';"],

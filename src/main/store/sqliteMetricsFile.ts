@@ -85,9 +85,10 @@ export interface OpenOptions {
 
 /**
  * The SQLite metrics file: the seed's `performance_events` table plus our rollups. Owns its
- * migrations and prepared statements; knows nothing about HTTP or Electron.
+ * migrations and prepared statements; knows nothing about HTTP or Electron. Only `MetricsStore`
+ * (metrics/, the aggregates and the write queue in front of it) opens one.
  */
-export class MetricsDatabase {
+export class SqliteMetricsFile {
   readonly path: string;
   private readonly db: SqliteDatabase;
   private readonly insertEvent: Statement<[EventRow]>;
