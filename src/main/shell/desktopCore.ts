@@ -6,6 +6,7 @@ import { StartupError, startCore, type Core, type CoreOptions } from '../core';
 import type { Logger } from '../../shared/logger';
 import type { MonitorService } from '../monitorService';
 import type { SettingsService } from '../settingsService';
+import { detectForeignListener } from './foreignListener';
 import { canListen, findFreePort } from './freePort';
 
 export interface DesktopCoreOptions {
@@ -16,6 +17,8 @@ export interface DesktopCoreOptions {
   /** The renderer build, also served by the embedded server for browsers. */
   rendererDir: string;
   start?: typeof startCore;
+  /** Another program answering on the port (macOS's AirPlay Receiver on 7000); see foreignListener.ts. */
+  detectForeignListener?: typeof detectForeignListener;
 }
 
 /**
@@ -53,6 +56,13 @@ export class DesktopCore {
     const start = this.options.start ?? startCore;
     // A first start, or a database moved in Settings to a folder that does not exist yet.
     if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
+    // Checked before listening: a listener on the other loopback address does not stop our listen.
+    const foreign = await (this.options.detectForeignListener ?? detectForeignListener)(config.host, config.port);
+    if (foreign) {
+      this.problem = foreign;
+      this.options.log.warn(foreign.message);
+      return;
+    }
     const coreOptions: CoreOptions = {
       log: this.options.log,
       ...(this.options.nativeBinding ? { nativeBinding: this.options.nativeBinding } : {}),
