@@ -4,7 +4,7 @@ import { dllmErrorType, DllmStreamReader, readDllmAnswer } from './dllmFrameRead
 import { HealthProbe } from './healthProbe';
 import { fetchModelList } from './modelList';
 import { readSseData } from './sseStream';
-import { malformedError, type ErrorClassifier } from './upstreamErrors';
+import type { ErrorClassifier } from './upstreamErrors';
 import { UpstreamHttp, type UpstreamExchange } from './upstreamHttp';
 
 /**
