@@ -11,6 +11,19 @@ import { silentLogger } from '../../src/shared/logger';
 import { VERSION } from '../../src/shared/version';
 import { tempDir } from '../fixtures/tempDir';
 
+// Counts resolutions, so a test can hold a settings save to one.
+const resolutions = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../src/main/config', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/main/config')>();
+  return {
+    ...original,
+    resolveConfig: (...args: Parameters<typeof original.resolveConfig>) => {
+      resolutions.count += 1;
+      return original.resolveConfig(...args);
+    },
+  };
+});
+
 let dir: ReturnType<typeof tempDir>;
 let store: MetricsStore;
 let service: MonitorService;
@@ -86,6 +99,16 @@ describe('MonitorService', () => {
     expect(applied[0]).toMatchObject({ backendUrl: 'http://127.0.0.1:8200', model: 'from-flag', port: 7400 });
     expect(running).toMatchObject({ backendUrl: 'http://127.0.0.1:8200', port: 7000 });
     if (outcome.ok) expect(outcome.value.settings).toMatchObject({ saved: { model: 'from-file', port: 7400 }, overridden: ['model'] });
+  });
+
+  it('resolves the configuration once per save', async () => {
+    setUp(['--port', '0']);
+    resolutions.count = 0;
+    expect(await service.saveSettings({ backend: 'http://127.0.0.1:8201', timeout: 12 })).toMatchObject({ ok: true });
+    expect(resolutions.count).toBe(1);
+    resolutions.count = 0;
+    await service.getSettings();
+    expect(resolutions.count).toBe(0);
   });
 
   it('does not touch the runtime when nothing live changed', async () => {
