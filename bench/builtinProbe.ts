@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolveConfig } from '../src/main/config';
 import { startCore } from '../src/main/core';
-import { silentLogger } from '../src/main/metrics/metricsStore';
+import { silentLogger } from '../src/shared/logger';
 
 /**
  * The server side of the built-in model bench, in its own process: the same core as `npm run

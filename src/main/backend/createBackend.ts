@@ -1,4 +1,4 @@
-import { CHECKOUT_MODEL_DIR, type AppConfig, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi } from '../config';
+import type { BackendKind, OpenAiGenerateApi, OpenAiInfillApi } from '../../shared/apiSchemas';
 import { BuiltinBackend } from './builtin/builtinBackend';
 import type { DiffusionBackend } from './diffusionBackend';
 import { DllmBackend } from './dllmBackend';
@@ -12,8 +12,8 @@ export interface CreateBackendOptions {
   url: string | null;
   /** `--backend none`: an `UnconfiguredBackend` that answers every run with `model_unavailable`. */
   off?: boolean;
-  /** The built-in model: its folder (default: the checkout's `resources/model`) and its queue. */
-  builtin?: { modelDir?: string; queueLimit?: number; slots?: number };
+  /** The built-in model, served when `url` is null: its folder and its queue. */
+  builtin?: { modelDir: string; queueLimit?: number; slots?: number };
   /** Default model when a request names none. */
   model: string | null;
   timeoutSeconds: number;
@@ -27,9 +27,10 @@ export interface CreateBackendOptions {
 export function createBackend(options: CreateBackendOptions): DiffusionBackend {
   if (options.off === true) return new UnconfiguredBackend();
   if (options.url === null) {
-    const builtin = options.builtin ?? {};
+    const builtin = options.builtin;
+    if (builtin === undefined) throw new Error('createBackend: serving the built-in model needs its folder (options.builtin.modelDir)');
     return new BuiltinBackend({
-      modelDir: builtin.modelDir ?? CHECKOUT_MODEL_DIR,
+      modelDir: builtin.modelDir,
       timeoutSeconds: options.timeoutSeconds,
       ...(builtin.queueLimit === undefined ? {} : { queueLimit: builtin.queueLimit }),
       ...(builtin.slots === undefined ? {} : { slots: builtin.slots }),
@@ -42,18 +43,4 @@ export function createBackend(options: CreateBackendOptions): DiffusionBackend {
     case 'openai':
       return new OpenAiBackend({ ...common, ...options.openai });
   }
-}
-
-/** The backend options a resolved configuration asks for. */
-export function backendOptionsFromConfig(config: AppConfig): CreateBackendOptions {
-  return {
-    kind: config.backendKind,
-    url: config.backendUrl,
-    off: config.backendOff,
-    builtin: { modelDir: config.modelDir, queueLimit: config.builtinQueue, slots: config.builtinSlots },
-    model: config.model,
-    timeoutSeconds: config.timeoutSeconds,
-    apiKey: config.apiKey,
-    openai: { generateApi: config.openaiGenerateApi, infillApi: config.openaiInfillApi, diffusing: config.openaiDiffusing },
-  };
 }

@@ -1,6 +1,9 @@
 import type { StatusFrame, StepFrame, DeltaFrame } from '../../shared/frames';
 import type { DiffusionRequest } from '../../shared/requests';
-import type { ServingKind } from '../config';
+import type { BackendKind } from '../../shared/apiSchemas';
+
+/** What serves the diffusion routes: a remote backend's protocol, the built-in model, or nothing (`--backend none`). */
+export type ServingKind = BackendKind | 'builtin' | 'none';
 
 /** What `/api/diffusion/health` says about the model runtime. */
 export interface BackendHealth {

@@ -5,9 +5,9 @@ import type { ExportKind } from '../../shared/apiSchemas';
 import { servingKind } from '../config';
 import { exportDocument } from '../export/exportDocument';
 import { writeExportFile } from '../export/writeExportFile';
-import type { Logger } from '../metrics/metricsStore';
-import { VERSION } from '../server/createServer';
-import { toFailure, type MonitorService } from '../server/monitorService';
+import type { Logger } from '../../shared/logger';
+import { VERSION } from '../../shared/version';
+import { toFailure, type MonitorService } from '../monitorService';
 import type { SettingsService } from '../settingsService';
 import type { DesktopCore } from './desktopCore';
 
@@ -52,7 +52,7 @@ export function createDesktopApi(deps: DesktopApiDeps): DiffusionMonitorApi {
     desktop.service ? call(desktop.service) : Promise.resolve(notRunning());
 
   const appInfo = async (): Promise<Result<AppInfo>> => {
-    if (desktop.service) return desktop.service.appInfo();
+    if (desktop.service) return desktop.service.appInfo('ipc');
     const config = desktop.config;
     return ok({
       version: VERSION,
