@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from batches import make_batch  # noqa: E402
+from batches import DATA_MIX, make_batch  # noqa: E402
 from corpus import (  # noqa: E402
     DEFAULT_CORPUS_ROOT,
     HELDOUT_RULE,
@@ -146,16 +146,20 @@ def main() -> None:
     model = DiffusionLM(cfg)
     params = count_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
-    step, elapsed, history = 0, 0.0, []
+    step, elapsed, history, segments = 0, 0.0, [], []
     last = os.path.join(ckpt_dir, "last.pt")
     if args.resume and os.path.exists(last):
         ckpt = torch.load(last, map_location="cpu")
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["opt"])
         step, elapsed, history = ckpt["step"], ckpt["elapsed"], ckpt["history"]
+        segments = ckpt.get("segments", [])
         rng.bit_generator.state = ckpt["np_rng"]
         gen.set_state(ckpt["torch_gen"])
         print(f"resumed at step {step}, {elapsed:.0f}s", flush=True)
+    # Each (re)start records the data mixture and settings it trained with from that step on.
+    segments.append({"from_step": step, "lr": args.lr, "minutes": args.minutes, "eps": args.eps,
+                     "data_mix": DATA_MIX})
     print(f"model: {params} parameters, {cfg}", flush=True)
 
     loss_path = os.path.join(run_dir, "loss.csv")
@@ -177,6 +181,7 @@ def main() -> None:
                 "step": step,
                 "elapsed": elapsed,
                 "history": history,
+                "segments": segments,
                 "np_rng": rng.bit_generator.state,
                 "torch_gen": gen.get_state(),
             },
@@ -276,6 +281,7 @@ def main() -> None:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "loss_curve": rel(loss_path),
+        "segments": segments,
     }
     meta = write_model_files(
         model, args.out, params, corpus.describe(train_stream), training, ev, samples, quality
