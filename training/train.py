@@ -94,7 +94,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--minutes", type=float, default=45.0, help="wall-clock training budget")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: none)")
-    ap.add_argument("--smoke", action="store_true", help="3 steps on a small corpus subset")
+    ap.add_argument("--smoke", action="store_true", help="3 steps (or --max-steps) on a small corpus")
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=100)
@@ -119,7 +119,8 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.smoke:
-        args.max_steps, args.batch, args.warmup, args.eval_windows = 3, 4, 1, 8
+        args.max_steps = args.max_steps or 3
+        args.batch, args.warmup, args.eval_windows = 4, 1, 8
     run_dir = args.run_dir or os.path.join(REPO, "training", "runs", "smoke" if args.smoke else "main")
     ckpt_dir = os.path.join(run_dir, "ckpt")
     os.makedirs(ckpt_dir, exist_ok=True)
@@ -163,7 +164,15 @@ def main() -> None:
     print(f"model: {params} parameters, {cfg}", flush=True)
 
     loss_path = os.path.join(run_dir, "loss.csv")
-    if not (args.resume and os.path.exists(loss_path)):
+    if args.resume and os.path.exists(loss_path):
+        # Rows logged after the checkpoint were trained again from it: drop the stale ones.
+        with open(loss_path, newline="") as f:
+            rows = list(csv.reader(f))
+        with open(loss_path, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(
+                [rows[0]] + [r for r in rows[1:] if int(r[0]) <= step]
+            )
+    else:
         with open(loss_path, "w", newline="") as f:
             csv.writer(f, lineterminator="\n").writerow(
                 ["step", "seconds", "lr", "loss", "masked_ce", "masked_acc", "seq_len"]
