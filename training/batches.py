@@ -3,10 +3,14 @@
 Every example is `length` tokens (one length per batch, so no attention mask is needed) with a
 boolean `maskable` row: the positions the noise may mask and the loss counts. Four shapes:
 - window: a run of whole lines, continuing to the window's end (file end -> pad);
-- snippet: k whole lines, then pad to the end, so generations learn to stop;
-- prefix: a snippet whose first p tokens are never masked (Dream's generate layout);
-- infill: prefix, a middle of m tokens followed by pads up to its span, and the suffix head
+- snippet: k whole lines covering at least half the length, then pad to the end, so generations
+  learn to stop;
+- prefix: a window or a snippet (half each) whose first p tokens are never masked (Dream's generate
+  layout);
+- infill: prefix, a middle of m >= 1 tokens followed by pads up to its span, and the suffix head
   (DreamOn's layout); only the middle span is maskable.
+Pad tails are kept to a minority: with pad-heavy mixes the entropy sampler revealed the confident
+pads at the end first and walked them back to the prompt, answering nothing.
 Batches vary their length so the model meets the short sequences the app runs (prompt + 64 masks).
 """
 
@@ -17,7 +21,13 @@ import numpy as np
 from corpus import PAD_ID, TokenStream
 
 KINDS = ("window", "snippet", "prefix", "infill")
-KIND_P = (0.4, 0.2, 0.15, 0.25)
+KIND_P = (0.45, 0.15, 0.15, 0.25)
+DATA_MIX = {
+    "kinds": dict(zip(KINDS, KIND_P)),
+    "snippet_min_fraction": 0.5,
+    "prefix_window_fraction": 0.5,
+    "infill_middle_min": 1,
+}
 
 
 def _lines_upto(stream: TokenStream, line: int, budget: int) -> np.ndarray:
@@ -41,24 +51,25 @@ def make_example(
     end_file = stream.line_file_end[line]
     seq = np.full(length, PAD_ID, dtype=np.int64)
     maskable = np.ones(length, dtype=bool)
-    if kind == "window":
+    if kind == "window" or (kind == "prefix" and rng.random() < 0.5):
         text = stream.tokens[start : min(start + length, end_file)]
         seq[: len(text)] = text
+        if kind == "prefix" and len(text) > 1:
+            maskable[: int(rng.integers(1, len(text)))] = False
         return seq, maskable
     if kind in ("snippet", "prefix"):
-        # Mostly long snippets: a pad-heavy mix makes "always pad" the unigram plateau.
-        text = _lines_upto(stream, line, int(rng.integers(max(8, length // 3), length + 1)))
+        text = _lines_upto(stream, line, int(rng.integers(max(8, length // 2), length + 1)))
         seq[: len(text)] = text
         if kind == "prefix" and len(text) > 1:
             maskable[: int(rng.integers(1, len(text)))] = False
         return seq, maskable
     # infill: middle of m real tokens inside a span of m + extra, extra filled with pads.
     span = int(rng.integers(1, min(64, length - 2) + 1))
-    m = int(rng.integers(0, span + 1))
+    m = int(rng.integers(1, span + 1))
     extra = span - m
     text = stream.tokens[start : min(start + length - extra, end_file)]
     if len(text) < m + 1:
-        m = max(0, len(text) - 1)
+        m = max(1, len(text) - 1)
         extra = span - m
     a = int(rng.integers(1, len(text) - m + 1)) if len(text) > m else len(text)
     body = np.concatenate(

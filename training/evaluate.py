@@ -99,12 +99,16 @@ def masked_accuracy(
 def layout(sample: dict, context: int, n: int) -> tuple[list[int], int, int]:
     """Dream's generate layout or DreamOn's infill layout; returns ids and the masked span."""
     prefix = TOKENIZER.encode(sample["prompt"])
+    room = context - n
     if sample["kind"] == "infill":
-        suffix = TOKENIZER.encode(sample.get("suffix", ""))[: max(0, (context - n) // 4)]
-        prefix = prefix[-(context - n - len(suffix)) :] if context - n - len(suffix) > 0 else []
-        ids = prefix + [MASK_ID] * n + suffix
+        # As the app's canvasLayout.ts: each side up to half the room, a short side leaves the rest.
+        suffix = TOKENIZER.encode(sample.get("suffix", ""))
+        suffix_room = min(len(suffix), max(room // 2, room - len(prefix)))
+        prefix_room = min(len(prefix), room - suffix_room)
+        prefix = prefix[len(prefix) - prefix_room :]
+        ids = prefix + [MASK_ID] * n + suffix[:suffix_room]
     else:
-        prefix = prefix[-(context - n) :]
+        prefix = prefix[max(0, len(prefix) - room) :]
         ids = prefix + [MASK_ID] * n
     return ids, len(prefix), len(prefix) + n
 

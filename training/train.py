@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from batches import make_batch  # noqa: E402
+from batches import DATA_MIX, make_batch  # noqa: E402
 from corpus import (  # noqa: E402
     DEFAULT_CORPUS_ROOT,
     HELDOUT_RULE,
@@ -94,7 +94,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--minutes", type=float, default=45.0, help="wall-clock training budget")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: none)")
-    ap.add_argument("--smoke", action="store_true", help="3 steps on a small corpus subset")
+    ap.add_argument("--smoke", action="store_true", help="3 steps (or --max-steps) on a small corpus")
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=100)
@@ -119,7 +119,8 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.smoke:
-        args.max_steps, args.batch, args.warmup, args.eval_windows = 3, 4, 1, 8
+        args.max_steps = args.max_steps or 3
+        args.batch, args.warmup, args.eval_windows = 4, 1, 8
     run_dir = args.run_dir or os.path.join(REPO, "training", "runs", "smoke" if args.smoke else "main")
     ckpt_dir = os.path.join(run_dir, "ckpt")
     os.makedirs(ckpt_dir, exist_ok=True)
@@ -146,20 +147,32 @@ def main() -> None:
     model = DiffusionLM(cfg)
     params = count_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
-    step, elapsed, history = 0, 0.0, []
+    step, elapsed, history, segments = 0, 0.0, [], []
     last = os.path.join(ckpt_dir, "last.pt")
     if args.resume and os.path.exists(last):
         ckpt = torch.load(last, map_location="cpu")
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["opt"])
         step, elapsed, history = ckpt["step"], ckpt["elapsed"], ckpt["history"]
+        segments = ckpt.get("segments", [])
         rng.bit_generator.state = ckpt["np_rng"]
         gen.set_state(ckpt["torch_gen"])
         print(f"resumed at step {step}, {elapsed:.0f}s", flush=True)
+    # Each (re)start records the data mixture and settings it trained with from that step on.
+    segments.append({"from_step": step, "lr": args.lr, "minutes": args.minutes, "eps": args.eps,
+                     "data_mix": DATA_MIX})
     print(f"model: {params} parameters, {cfg}", flush=True)
 
     loss_path = os.path.join(run_dir, "loss.csv")
-    if not (args.resume and os.path.exists(loss_path)):
+    if args.resume and os.path.exists(loss_path):
+        # Rows logged after the checkpoint were trained again from it: drop the stale ones.
+        with open(loss_path, newline="") as f:
+            rows = list(csv.reader(f))
+        with open(loss_path, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(
+                [rows[0]] + [r for r in rows[1:] if int(r[0]) <= step]
+            )
+    else:
         with open(loss_path, "w", newline="") as f:
             csv.writer(f, lineterminator="\n").writerow(
                 ["step", "seconds", "lr", "loss", "masked_ce", "masked_acc", "seq_len"]
@@ -177,6 +190,7 @@ def main() -> None:
                 "step": step,
                 "elapsed": elapsed,
                 "history": history,
+                "segments": segments,
                 "np_rng": rng.bit_generator.state,
                 "torch_gen": gen.get_state(),
             },
@@ -276,6 +290,7 @@ def main() -> None:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "loss_curve": rel(loss_path),
+        "segments": segments,
     }
     meta = write_model_files(
         model, args.out, params, corpus.describe(train_stream), training, ev, samples, quality

@@ -28,7 +28,16 @@ interface ModelJson {
   context_length: number;
   parameters: number;
   corpus: { python_version: string; files: number; chars: number; file_list_sha256: string };
-  training: { smoke: boolean; steps: number; batch_size: number; seed: number; final_loss: number; seconds: number; loss_curve: string };
+  training: {
+    smoke: boolean;
+    steps: number;
+    batch_size: number;
+    seed: number;
+    final_loss: number;
+    seconds: number;
+    loss_curve: string;
+    segments: Array<{ from_step: number }>;
+  };
   eval: { mask_rate: number; masked_tokens: number; masked_accuracy: number; masked_token_accuracy: number; baseline_accuracy: number };
   samples: Array<{ prompt: string; kind: string; params: Record<string, unknown>; output: string }>;
   meets_quality_bar: boolean;
@@ -136,6 +145,26 @@ describe('training smoke run: train 3 steps, evaluate, export', () => {
   it('exports an ONNX graph that onnxruntime-node runs with dynamic batch and length', async () => {
     await expectRuns(meta, dir.file('model'));
   });
+});
+
+describe('training resumes from its checkpoint', () => {
+  const dir = tempDir('dm-train-resume-');
+  afterAll(() => dir.cleanup());
+
+  it('continues at the checkpoint step and keeps one loss row per step', async () => {
+    const args = ['--smoke', '--out', dir.file('model'), '--run-dir', dir.file('run')];
+    const first = await run([TRAIN, ...args, '--max-steps', '2']);
+    expect(first.code, first.output).toBe(0);
+    const second = await run([TRAIN, ...args, '--max-steps', '3', '--resume']);
+    expect(second.code, second.output).toBe(0);
+    expect(second.output).toContain('resumed at step 2');
+    const meta = readModelJson(dir.file('model'));
+    expect(meta.training.steps).toBe(3);
+    expect(meta.training.segments.map((s) => s.from_step)).toEqual([0, 2]);
+    expect(meta.onnx.sha256).toBe(sha256(dir.file('model/builtin.onnx')));
+    const rows = readFileSync(dir.file('run/loss.csv'), 'utf8').trim().split(/\r?\n/);
+    expect(rows.slice(1).map((r) => Number(r.split(',')[0]))).toEqual([1, 2, 3]);
+  }, 600_000);
 });
 
 describe('the shipped model (resources/model)', () => {
