@@ -51,7 +51,7 @@ function pointOf(cells: readonly LabelledCell[]): BucketPoint {
     errors: c.errors,
     tokens: c.tokens,
     tokensPerSecond: c.okDuration > 0 ? c.okTokens / c.okDuration : null,
-    latency: quantiles(merged.latency, c.requests),
+    latency: quantiles(merged.latency, c.requests - c.errors),
     ttfs: quantiles(merged.ttfs, c.ttfsCount),
     byEndpoint,
     errorsByType: { ...c.errorsByType },
