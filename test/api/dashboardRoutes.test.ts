@@ -157,7 +157,7 @@ describe('/api/monitor', () => {
     record(core);
     core.store.flush();
     const prometheus = await fetch(`${url}${HTTP_ROUTES.export.path}?format=prometheus`);
-    expect(prometheus.headers.get('content-disposition')).toMatch(/^attachment; filename="diffusion-monitor-\d{4}-\d{2}-\d{2}\.prom"$/);
+    expect(prometheus.headers.get('content-disposition')).toMatch(/^attachment; filename="diffusion-monitor-all-\d{4}-\d{2}-\d{2}T\d{4}\.prom"$/);
     expect(await prometheus.text()).toBe(await (await fetch(`${url}/api/diffusion/metrics/export?format=prometheus`)).text());
     const csv = await fetch(`${url}${HTTP_ROUTES.export.path}?format=csv&window=15m`);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');

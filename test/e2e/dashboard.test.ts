@@ -191,7 +191,7 @@ describe('the browser dashboard', () => {
   it('downloads exports whose content matches the export route', async () => {
     await open('export');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button-prometheus').click()]);
-    expect(download.suggestedFilename()).toMatch(/^diffusion-monitor-\d{4}-\d{2}-\d{2}\.prom$/);
+    expect(download.suggestedFilename()).toMatch(/^diffusion-monitor-all-\d{4}-\d{2}-\d{2}T\d{4}\.prom$/);
     const file = await download.path();
     const served = await (await fetch(`${app.url}/api/diffusion/metrics/export?format=prometheus`)).text();
     expect(readFileSync(file, 'utf8')).toBe(served);

@@ -165,7 +165,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
         signal: abort.signal,
         ...(options.inFlight ? { inFlight: options.inFlight.snapshot() } : {}),
       });
-      const fileName = exportFileName(exportRequest.format, new Date());
+      const fileName = exportFileName(exportRequest.format, new Date(), exportRequest.window);
       return reply.type(document.contentType).header('Content-Disposition', `attachment; filename="${fileName}"`).send(Readable.from(document.chunks));
     });
   });

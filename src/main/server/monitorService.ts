@@ -6,6 +6,8 @@ import {
   type DiffusionMonitorApi,
   type EventsPage,
   type LiveUpdate,
+  readHealthReport,
+  type HealthReport,
   type ModelList,
   type Result,
 } from '../../shared/api';
@@ -22,7 +24,7 @@ import { LIVE_FIELDS, type SettingsService } from '../settingsService';
 /** The part of the API that does not depend on where it runs (desktop or browser). */
 export type MonitorService = Pick<
   DiffusionMonitorApi,
-  'appInfo' | 'summary' | 'series' | 'events' | 'models' | 'testConnection' | 'getSettings' | 'saveSettings' | 'liveUpdates' | 'run'
+  'appInfo' | 'summary' | 'series' | 'events' | 'models' | 'health' | 'testConnection' | 'getSettings' | 'saveSettings' | 'liveUpdates' | 'run'
 >;
 
 export interface MonitorServiceDeps {
@@ -150,6 +152,14 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
           defaultModel: typeof value.default_model === 'string' ? value.default_model : null,
           backend: typeof value.backend === 'string' ? value.backend : deps.config().backendKind,
         };
+      }),
+
+    health: () =>
+      attempt(log, async (): Promise<HealthReport> => {
+        const response = await fetch(`${ownServer()}/api/diffusion/health`, { headers: authHeaders(), signal: AbortSignal.timeout(10_000) });
+        const text = await response.text();
+        if (!response.ok) throw new DiffusionError(failureOfErrorBody(text)?.error.type ?? 'internal', `health answered HTTP ${response.status}`);
+        return readHealthReport(JSON.parse(text));
       }),
 
     testConnection: (target) =>
