@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { nearestKey, plainIssue } from '../shared/plainIssues';
 import type { InfluxPushSettings } from './export/influxPusher';
 
 export const BACKEND_KINDS = ['dllm', 'openai'] as const;
@@ -137,23 +138,50 @@ export interface ResolveInput {
   defaultDbPath?: string;
 }
 
-function readSettingsFile(path: string, required: boolean): SettingsFile {
-  if (!existsSync(path)) {
-    if (required) throw new ConfigError(`settings file ${path} does not exist`);
-    return {};
-  }
+/**
+ * Reads the settings file leniently where it can and strictly where a mistake would be silent:
+ * a file that does not exist yet reads as `{}` (the first save creates it), so does an empty one;
+ * every unknown key (with the nearest known one) and every invalid value is reported, all on one
+ * line.
+ */
+function readSettingsFile(path: string): SettingsFile {
+  if (!existsSync(path)) return {};
+  const text = readFileSync(path, 'utf8');
+  if (text.trim() === '') return {};
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`settings file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ConfigError(`settings file ${path} is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new ConfigError(`settings file ${path} must hold a JSON object like {"port": 7000}`);
+  const known = Object.keys(SettingsFileSchema.shape);
+  const problems: string[] = [];
+  for (const key of Object.keys(json)) {
+    if (known.includes(key)) continue;
+    const near = nearestKey(key, known);
+    problems.push(`unknown key ${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}`);
   }
   const parsed = SettingsFileSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`settings file ${path}: ${issue?.path.join('.') || 'value'} ${issue?.message ?? 'is invalid'}`);
+    for (const issue of parsed.error.issues) problems.push(plainIssue(JSON.stringify(issue.path.join('.') || 'value'), issue).replace(/\.$/, ''));
   }
-  return parsed.data;
+  if (problems.length > 0) throw new ConfigError(`settings file ${path}: ${problems.join('; ')}`);
+  return (parsed.data ?? {}) as SettingsFile;
+}
+
+/** Node's argument parser explains in three lines; a start-up error is one. */
+function oneLineArgumentError(message: string): string {
+  const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
+  if (ambiguous) return `${ambiguous[1]} needs a value; for one that starts with "-", write ${ambiguous[1]}=VALUE (e.g. ${ambiguous[1]}=-3)`;
+  const missing = /^Option '(--[\w-]+)[^']*' argument missing/.exec(message);
+  if (missing) return `${missing[1]} needs a value`;
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 function pick<T>(...values: Array<T | undefined>): T | undefined {
@@ -189,7 +217,13 @@ function normaliseUrl(raw: string | null | undefined): string | null {
     throw new ConfigError(`backend URL ${JSON.stringify(raw)} is not a URL (expected e.g. http://127.0.0.1:8000)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`backend URL must use http or https; got ${url.protocol}`);
+    // `localhost:8000` parses as the scheme "localhost:": say what was meant.
+    const bare = /^[\w.-]+:\d+(\/.*)?$/.test(raw);
+    throw new ConfigError(
+      bare
+        ? `backend URL ${JSON.stringify(raw)} needs its scheme: use http://${raw}`
+        : `backend URL ${JSON.stringify(raw)} must start with http:// or https:// (e.g. http://127.0.0.1:8000)`,
+    );
   }
   return url.toString().replace(/\/+$/, '');
 }
@@ -240,14 +274,14 @@ export function resolveConfig(input: ResolveInput): AppConfig & { help: boolean 
   try {
     flags = parseArgs({ args: [...input.argv], options: FLAGS, allowPositionals: false, strict: true }).values;
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message} (see --help)`);
+    throw new ConfigError(`${oneLineArgumentError((error as Error).message)} (see --help)`);
   }
   const flag = (name: keyof typeof FLAGS): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
   const env = input.env;
 
   const explicitSettings = pick(flag('settings'), env.DIFFUSION_MONITOR_SETTINGS);
   const settingsPath = explicitSettings ? resolve(input.cwd, explicitSettings) : input.defaultSettingsFile;
-  const file = settingsPath ? readSettingsFile(settingsPath, explicitSettings !== undefined) : {};
+  const file = settingsPath ? readSettingsFile(settingsPath) : {};
 
   const host = pick(flag('host'), env.DIFFUSION_MONITOR_HOST, file.host) ?? '127.0.0.1';
   const port = toNumber(
@@ -314,7 +348,8 @@ export function resolveConfig(input: ResolveInput): AppConfig & { help: boolean 
     openaiDiffusing,
     token,
     allowedHosts,
-    settingsFile: settingsPath && existsSync(settingsPath) ? settingsPath : null,
+    // A file named on purpose is the one saves go to, even before it exists.
+    settingsFile: settingsPath && (explicitSettings !== undefined || existsSync(settingsPath)) ? settingsPath : null,
     influx: resolveInfluxPush(flag, env, file),
     help: flags.help === true,
   };

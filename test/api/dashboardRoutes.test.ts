@@ -184,4 +184,19 @@ describe('/api/monitor', () => {
     expect(page.status).toBe(503);
     expect(await page.text()).toContain('npm run build');
   });
+
+  it('serves a dashboard built while it runs on the next reload, without a restart', async () => {
+    const { url } = await start({ renderer: false });
+    expect((await fetch(`${url}/`)).status).toBe(503);
+    const rendererDir = dir.file('renderer');
+    mkdirSync(`${rendererDir}/assets`, { recursive: true });
+    writeFileSync(`${rendererDir}/assets/app-5678.js`, 'console.log(2)');
+    writeFileSync(`${rendererDir}/index.html`, '<!doctype html><title>Built later</title><script src="/assets/app-5678.js"></script>');
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(RENDERER_CSP_HEADER);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(await page.text()).toContain('Built later');
+    expect(await (await fetch(`${url}/assets/app-5678.js`)).text()).toBe('console.log(2)');
+  });
 });

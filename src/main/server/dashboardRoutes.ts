@@ -171,25 +171,29 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
   });
 
   const rendererDir = options.rendererDir;
-  if (dashboardBuilt(rendererDir)) {
-    await app.register(fastifyStatic, {
-      root: rendererDir,
-      prefix: '/',
-      index: ['index.html'],
-      wildcard: true,
-      // Hashed assets may be cached for good; index.html must be revalidated.
-      setHeaders: (reply, path) => {
-        void reply.headers(PAGE_HEADERS).header('Cache-Control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
-      },
-    });
-  } else {
-    app.get('/', async (_request, reply) =>
-      reply
-        .code(503)
-        .headers(PAGE_HEADERS)
-        .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-        .type('text/html; charset=utf-8')
-        .send(NOT_BUILT_PAGE),
-    );
+  const notBuilt = (reply: FastifyReply): FastifyReply =>
+    reply
+      .code(503)
+      .headers(PAGE_HEADERS)
+      .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .type('text/html; charset=utf-8')
+      .send(NOT_BUILT_PAGE);
+  if (rendererDir === null) {
+    app.get('/', async (_request, reply) => notBuilt(reply));
+    return;
   }
+  // Registered whether or not the build is there yet, and `/` checks per request: after
+  // `npm run build`, a running server serves the new dashboard on the next reload.
+  await app.register(fastifyStatic, {
+    root: rendererDir,
+    prefix: '/',
+    index: false,
+    wildcard: true,
+    suppressWarning: true,
+    // Hashed assets may be cached for good; index.html must be revalidated.
+    setHeaders: (reply, path) => {
+      void reply.headers(PAGE_HEADERS).header('Cache-Control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+    },
+  });
+  app.get('/', async (_request, reply) => (dashboardBuilt(rendererDir) ? reply.sendFile('index.html') : notBuilt(reply)));
 }
