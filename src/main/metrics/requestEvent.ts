@@ -35,6 +35,10 @@ export interface RequestOutcome {
   steps?: number | null;
   timeToFirstStep?: number | null;
   backend?: string | null;
+  /** Stored as `metadata.chunks`, `time_to_first_chunk`, `upstream_request_id` when known. */
+  chunks?: number;
+  timeToFirstChunk?: number;
+  upstreamRequestId?: string;
 }
 
 /** Python's `len()` counts code points, not UTF-16 units; the seed's estimate is defined on it. */
@@ -96,6 +100,9 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     token_count_source: reported !== undefined ? 'backend' : 'estimate',
     ...(!success && outcome.errorMessage !== undefined ? { error_message: cappedMessage(outcome.errorMessage) } : {}),
     ...(!success && outcome.upstreamStatus !== undefined && Number.isInteger(outcome.upstreamStatus) ? { upstream_status: outcome.upstreamStatus } : {}),
+    ...(outcome.chunks === undefined ? {} : { chunks: outcome.chunks }),
+    ...(outcome.timeToFirstChunk === undefined ? {} : { time_to_first_chunk: outcome.timeToFirstChunk }),
+    ...(outcome.upstreamRequestId === undefined ? {} : { upstream_request_id: outcome.upstreamRequestId }),
   };
   const eventType = eventTypeOf(outcome.endpoint);
   const duration = Math.max(0, outcome.duration);

@@ -123,6 +123,7 @@ export function eventDetails(event: PerformanceEvent): Detail[] {
   });
   push('Upstream status', num('upstream_status') === null ? null : `HTTP ${num('upstream_status')}`);
   push('Request id', text('request_id'), { mono: true });
+  push('Backend request id', text('upstream_request_id'), { mono: true });
   push('Started', `${formatTimestamp(event.timestamp)} ${timeZoneName(new Date(event.timestamp * 1000))}`);
   push('Duration', formatMilliseconds(event.duration));
   const generation = num('generation_time');
@@ -130,6 +131,9 @@ export function eventDetails(event: PerformanceEvent): Detail[] {
   const ttfs = num('time_to_first_step');
   push('First step after', ttfs === null ? null : formatMilliseconds(ttfs));
   push('Steps', num('steps') === null ? null : formatCount(num('steps')));
+  push('Chunks', num('chunks') === null ? null : formatCount(num('chunks')));
+  const firstChunk = num('time_to_first_chunk');
+  push('First chunk after', firstChunk === null ? null : formatMilliseconds(firstChunk));
   const tokens = num('token_count');
   push(
     'Tokens',
