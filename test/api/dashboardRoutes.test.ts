@@ -81,6 +81,33 @@ describe('/api/monitor', () => {
     expect(older.events[0]?.id).toBeLessThan(first.events[0]?.id as number);
   });
 
+  it('finds an event by its request id, and only events since a time', async () => {
+    const { url, core } = await start();
+    record(core);
+    const wanted = core.store.events({ limit: 1 })[0]?.metadata.request_id as string;
+    record(core, 'timeout');
+    core.store.record({
+      endpoint: 'generate',
+      modelId: 'dream',
+      userId: 'u',
+      startedAt: Date.now() / 1000 - 7200,
+      duration: 0.5,
+      requestId: 'old-one',
+      status: 200,
+      outputText: 'x',
+      params: {},
+    });
+    core.store.flush();
+    const found = await json<EventsPage>(fetch(`${url}${HTTP_ROUTES.events.path}?request_id=${encodeURIComponent(wanted)}`));
+    expect(found.events.map((e) => e.metadata.request_id)).toEqual([wanted]);
+    const none = await json<EventsPage>(fetch(`${url}${HTTP_ROUTES.events.path}?request_id=nope&outcome=error`));
+    expect(none.events).toEqual([]);
+    const recent = await json<EventsPage>(fetch(`${url}${HTTP_ROUTES.events.path}?since=${Math.floor(Date.now() / 1000 - 3600)}`));
+    expect(recent.events).toHaveLength(2);
+    expect(recent.events.some((e) => e.metadata.request_id === 'old-one')).toBe(false);
+    expect((await fetch(`${url}${HTTP_ROUTES.events.path}?since=yesterday`)).status).toBe(400);
+  });
+
   it('answers bad input with 400 and the field named', async () => {
     const { url } = await start();
     for (const path of [

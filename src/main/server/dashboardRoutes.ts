@@ -60,6 +60,12 @@ function queryOf(request: FastifyRequest): Record<string, string | undefined> {
   return request.query as Record<string, string | undefined>;
 }
 
+/** Number query parameters arrive as text; anything else is passed on for the schema to refuse. */
+function numberParam(value: string | undefined): number | undefined | string {
+  if (value === undefined || value === '') return undefined;
+  return /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+}
+
 /** Integer query parameters arrive as text. */
 function intParam(value: string | undefined): number | undefined | string {
   if (value === undefined || value === '') return undefined;
@@ -116,9 +122,15 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
       const query = parseInput(
         API_INPUTS.events,
         Object.fromEntries(
-          Object.entries({ limit: intParam(q.limit), before: intParam(q.before), type: q.type, model: q.model, outcome: q.outcome }).filter(
-            ([, value]) => value !== undefined && value !== '',
-          ),
+          Object.entries({
+            limit: intParam(q.limit),
+            before: intParam(q.before),
+            type: q.type,
+            model: q.model,
+            outcome: q.outcome,
+            request_id: q.request_id,
+            since: numberParam(q.since),
+          }).filter(([, value]) => value !== undefined && value !== ''),
         ),
         'query',
       );

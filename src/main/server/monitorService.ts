@@ -127,6 +127,8 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
           ...(q.type === undefined ? {} : { eventType: q.type }),
           ...(q.model === undefined ? {} : { modelId: q.model }),
           ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+          ...(q.request_id === undefined ? {} : { requestId: q.request_id }),
+          ...(q.since === undefined ? {} : { since: q.since }),
         });
         const events = rows.slice(0, q.limit);
         return { events, nextBefore: rows.length > q.limit ? (events.at(-1)?.id ?? null) : null };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { legendText, pointRadii } from '../../../src/renderer/src/components/charts/chartData';
 import { formatMilliseconds, modelLabel } from '../../../src/renderer/src/format';
-import { eventDetails, matchingTotal } from '../../../src/renderer/src/views/events/eventsData';
+import { NO_FILTERS, eventDetails, matchingTotal } from '../../../src/renderer/src/views/events/eventsData';
 import { requestRate } from '../../../src/renderer/src/views/dashboard/requestRate';
 import type { PerformanceEvent } from '../../../src/shared/events';
 import type { MetricsSeries } from '../../../src/shared/series';
@@ -88,10 +88,11 @@ describe('events explained', () => {
       event_types: { diffusion_generate: { requests: 6, errors: 1 } },
       models: { m: { requests: 4, errors: 2 } },
     } as unknown as MetricsSummary;
-    expect(matchingTotal(summary, { type: '', model: '', outcome: '' })).toBe(10);
-    expect(matchingTotal(summary, { type: '', model: '', outcome: 'success' })).toBe(7);
-    expect(matchingTotal(summary, { type: 'diffusion_generate', model: '', outcome: 'error' })).toBe(1);
-    expect(matchingTotal(summary, { type: '', model: 'm', outcome: '' })).toBe(4);
-    expect(matchingTotal(summary, { type: 'diffusion_generate', model: 'm', outcome: '' })).toBeNull();
+    expect(matchingTotal(summary, { ...NO_FILTERS, type: '', model: '', outcome: '' })).toBe(10);
+    expect(matchingTotal(summary, { ...NO_FILTERS, type: '', model: '', outcome: 'success' })).toBe(7);
+    expect(matchingTotal(summary, { ...NO_FILTERS, type: 'diffusion_generate', model: '', outcome: 'error' })).toBe(1);
+    expect(matchingTotal(summary, { ...NO_FILTERS, type: '', model: 'm', outcome: '' })).toBe(4);
+    expect(matchingTotal(summary, { ...NO_FILTERS, type: 'diffusion_generate', model: 'm', outcome: '' })).toBeNull();
+    expect(matchingTotal(summary, { ...NO_FILTERS, requestId: 'r-1' })).toBeNull();
   });
 });

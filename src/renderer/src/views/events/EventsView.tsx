@@ -7,16 +7,18 @@ import { EmptyState, ErrorNotice, InfoNotice } from '../../components/Notices';
 import { OutcomeBadge } from '../../components/OutcomeBadge';
 import { endpointLabel, formatCount, formatSeconds, formatTimestamp, modelLabel, timeZoneName } from '../../format';
 import { useApp } from '../../state/appState';
-import { PAGE_SIZE, createEventsPages, eventDetails, matchingTotal, metaNumber, type EventFilters } from './eventsData';
+import { NO_FILTERS, PAGE_SIZE, createEventsPages, eventDetails, matchingTotal, metaNumber, type EventFilters } from './eventsData';
 
 export function EventsView() {
   const app = useApp();
-  const [filters, setFilters] = createStore<EventFilters>({ type: '', model: '', outcome: '' });
+  const [filters, setFilters] = createStore<EventFilters>({ ...NO_FILTERS });
+  /** The request-id box as typed; searched on Enter or when it loses focus. */
+  const [typedId, setTypedId] = createSignal('');
   const [models, setModels] = createSignal<string[]>([]);
   const [expanded, setExpanded] = createSignal<number | null>(null);
   const pages = createEventsPages(
     app.api,
-    () => ({ type: filters.type, model: filters.model, outcome: filters.outcome }),
+    () => ({ type: filters.type, model: filters.model, outcome: filters.outcome, requestId: filters.requestId, since: filters.since }),
     () => app.state.live.tick,
   );
 
@@ -41,7 +43,11 @@ export function EventsView() {
     return t === null ? null : Math.max(1, Math.ceil(t / PAGE_SIZE));
   };
 
-  const filtered = createMemo(() => filters.type !== '' || filters.model !== '' || filters.outcome !== '');
+  const filtered = createMemo(() => filters.type !== '' || filters.model !== '' || filters.outcome !== '' || filters.requestId !== '' || filters.since !== '');
+  const clearFilters = (): void => {
+    setTypedId('');
+    setFilters({ ...NO_FILTERS });
+  };
 
   return (
     <div class="view" data-testid="events-view">
@@ -80,8 +86,37 @@ export function EventsView() {
             <option value="error">Failed</option>
           </select>
         </label>
+        <label class="field inline">
+          <span class="field-label">Time</span>
+          <select
+            class="input"
+            value={filters.since}
+            onChange={(e) => setFilters('since', e.currentTarget.value as EventFilters['since'])}
+            data-testid="filter-since"
+          >
+            <option value="">All time</option>
+            <option value="15m">Last 15 min</option>
+            <option value="1h">Last hour</option>
+            <option value="24h">Last 24 hours</option>
+          </select>
+        </label>
+        <label class="field inline">
+          <span class="field-label">Request id</span>
+          <input
+            class="input mono search"
+            type="search"
+            placeholder="X-Request-Id"
+            value={typedId()}
+            onInput={(e) => setTypedId(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') setFilters('requestId', typedId().trim());
+            }}
+            onBlur={() => setFilters('requestId', typedId().trim())}
+            data-testid="filter-request-id"
+          />
+        </label>
         <Show when={filtered()}>
-          <button type="button" class="btn btn-small" onClick={() => setFilters({ type: '', model: '', outcome: '' })}>
+          <button type="button" class="btn btn-small" onClick={clearFilters}>
             Clear filters
           </button>
         </Show>
@@ -129,7 +164,7 @@ export function EventsView() {
               title={filtered() ? 'No events match these filters' : 'No events recorded yet'}
               actions={
                 filtered() ? (
-                  <button type="button" class="btn" onClick={() => setFilters({ type: '', model: '', outcome: '' })}>
+                  <button type="button" class="btn" onClick={clearFilters}>
                     Clear filters
                   </button>
                 ) : (
@@ -140,7 +175,11 @@ export function EventsView() {
               }
             >
               <p>
-                {filtered() ? 'Try another endpoint, model or outcome.' : 'Each request to /api/diffusion/* is recorded here when it ends, success or failure.'}
+                {filtered()
+                  ? filters.requestId
+                    ? `No recorded request has the id ${filters.requestId}.`
+                    : 'Try another endpoint, model, outcome or time.'
+                  : 'Each request to /api/diffusion/* is recorded here when it ends, success or failure.'}
               </p>
             </EmptyState>
           </Show>

@@ -2,6 +2,7 @@ import { createEffect, createSignal, on, type Accessor } from 'solid-js';
 import type { DiffusionMonitorApi, EventsQuery } from '../../../../shared/api';
 import type { PerformanceEvent } from '../../../../shared/events';
 import type { MetricsSummary } from '../../../../shared/summary';
+import { TIME_WINDOW_SECONDS, type TimeWindowKey } from '../../../../shared/series';
 import { describeError } from '../../api/client';
 import { formatCount, formatMilliseconds, formatTimestamp, timeZoneName } from '../../format';
 
@@ -9,7 +10,13 @@ export interface EventFilters {
   type: string;
   model: string;
   outcome: '' | 'success' | 'error';
+  /** A request id to find (the X-Request-Id a client got); '' for none. */
+  requestId: string;
+  /** Only events of the last window; '' for all time. */
+  since: '' | Exclude<TimeWindowKey, 'all'>;
 }
+
+export const NO_FILTERS: EventFilters = { type: '', model: '', outcome: '', requestId: '', since: '' };
 
 export const PAGE_SIZE = 50;
 
@@ -36,6 +43,8 @@ export function createEventsPages(api: DiffusionMonitorApi, filters: Accessor<Ev
       ...(f.type ? { type: f.type } : {}),
       ...(f.model ? { model: f.model } : {}),
       ...(f.outcome ? { outcome: f.outcome } : {}),
+      ...(f.requestId.trim() ? { request_id: f.requestId.trim() } : {}),
+      ...(f.since ? { since: Math.floor(Date.now() / 1000 - (TIME_WINDOW_SECONDS[f.since] ?? 0)) } : {}),
     };
     setLoading(true);
     const result = await api.events(query);
@@ -157,6 +166,8 @@ export function eventDetails(event: PerformanceEvent): Detail[] {
  */
 export function matchingTotal(summary: MetricsSummary | null, filters: EventFilters): number | null {
   if (summary === null) return null;
+  // The aggregates know nothing of single requests or a moving time edge.
+  if (filters.requestId.trim() !== '' || filters.since !== '') return null;
   let counts: { requests: number; errors: number } | undefined;
   if (filters.type !== '' && filters.model !== '') return null;
   if (filters.type !== '') counts = summary.event_types[filters.type] ?? { requests: 0, errors: 0 };
