@@ -190,6 +190,12 @@ describe('the browser dashboard', () => {
 
   it('downloads exports whose content matches the export route', async () => {
     await open('export');
+    // The count is there before any click: the seeded events plus the two requests of the tests before.
+    await expect.poll(() => page.getByTestId('export-count-csv').textContent()).toBe(`${app.totals.requests + 2} events stored (all time).`);
+    expect(await page.getByTestId('export-name-csv').textContent()).toMatch(/^diffusion-monitor-all-\d{4}-\d{2}-\d{2}T\d{4}\.csv$/);
+    await page.getByRole('radio', { name: '15 min' }).click();
+    await expect.poll(() => page.getByTestId('export-name-json').textContent()).toMatch(/^diffusion-monitor-15m-/);
+    await page.getByRole('radio', { name: 'All' }).click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button-prometheus').click()]);
     expect(download.suggestedFilename()).toMatch(/^diffusion-monitor-all-\d{4}-\d{2}-\d{2}T\d{4}\.prom$/);
     const file = await download.path();

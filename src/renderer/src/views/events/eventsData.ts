@@ -57,7 +57,8 @@ export function createEventsPages(api: DiffusionMonitorApi, filters: Accessor<Ev
     // Stored events never change: keep the objects already shown, so their rows (and the focus
     // or open details in them) survive a live refresh.
     const shown = new Map(events().map((event) => [event.id, event]));
-    setEvents(result.value.events.map((event) => shown.get(event.id) ?? event));
+    // Pages come in id order (when a request ended); rows read by when it started, newest first.
+    setEvents(result.value.events.map((event) => shown.get(event.id) ?? event).sort((a, b) => b.timestamp - a.timestamp || b.id - a.id));
     setNextBefore(result.value.nextBefore);
     setNewSince(0);
   };

@@ -63,7 +63,7 @@ export function ExportView() {
   };
   createEffect(on([window, () => app.state.live.tick], () => void loadCounts()));
   const countFor = (card: FormatCard): number | null => (card.usesWindow ? counts.window : counts.all);
-  const windowWords = (card: FormatCard): string => (!card.usesWindow || window() === 'all' ? 'stored in all' : `in the last ${window()}`);
+  const windowWords = (card: FormatCard): string => (!card.usesWindow || window() === 'all' ? 'stored (all time)' : `in the last ${window()}`);
 
   const start = async (format: ExportKind): Promise<void> => {
     if (state.running) return;
@@ -133,7 +133,7 @@ export function ExportView() {
                 <p class="export-count" data-testid={`export-count-${card.format}`}>
                   {countFor(card) === null
                     ? 'Counting events…'
-                    : `${formatCount(countFor(card))} event${countFor(card) === 1 ? '' : 's'} ${windowWords(card)}${windowWords(card).endsWith('all') ? ' time' : ''}.`}
+                    : `${formatCount(countFor(card))} event${countFor(card) === 1 ? '' : 's'} ${windowWords(card)}.`}
                 </p>
                 <Show when={state.running === card.format}>
                   <div class="progress">
