@@ -168,7 +168,11 @@ describe('the browser dashboard', () => {
     await page.keyboard.press('Control+Enter');
     await expect.poll(() => page.locator('.tok.mask').count()).toBeGreaterThan(0);
     // Half-way through: some positions filled in, some still masked.
-    await expect.poll(async () => Number(await page.getByTestId('diffusion-canvas').getAttribute('data-masked')), { timeout: 10_000 }).toBeLessThanOrEqual(7);
+    // (data-masked reads 0 before the first step arrives, so wait for a step first.)
+    const canvas = page.getByTestId('diffusion-canvas');
+    await expect
+      .poll(async () => ((await canvas.getAttribute('data-step')) === '' ? 99 : Number(await canvas.getAttribute('data-masked'))), { timeout: 10_000 })
+      .toBeLessThanOrEqual(7);
     await screenshot('playground-streaming');
     await page.getByTestId('run-outcome').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('run-output').textContent()).toContain(DEFAULT_GENERATE_ANSWER);
