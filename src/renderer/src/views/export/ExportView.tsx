@@ -63,6 +63,11 @@ export function ExportView() {
   };
   createEffect(on([window, () => app.state.live.tick], () => void loadCounts()));
   const countFor = (card: FormatCard): number | null => (card.usesWindow ? counts.window : counts.all);
+  /**
+   * Nothing to export: no events in the window. Prometheus stays enabled — its families with zero
+   * counters are what a scrape config is checked against before any traffic.
+   */
+  const empty = (card: FormatCard): boolean => card.format !== 'prometheus' && countFor(card) === 0;
   const windowWords = (card: FormatCard): string => (!card.usesWindow || window() === 'all' ? 'stored (all time)' : `in the last ${window()}`);
 
   const start = async (format: ExportKind): Promise<void> => {
@@ -155,12 +160,12 @@ export function ExportView() {
                       <button
                         type="button"
                         class="btn btn-primary"
-                        disabled={state.running !== null || countFor(card) === 0 || app.serverDown()}
-                        title={countFor(card) === 0 ? 'Nothing recorded in this window yet' : undefined}
+                        disabled={state.running !== null || empty(card) || app.serverDown()}
+                        title={empty(card) ? 'Nothing recorded in this window yet' : undefined}
                         onClick={() => void start(card.format)}
                         data-testid={`export-button-${card.format}`}
                       >
-                        {countFor(card) === 0
+                        {empty(card)
                           ? 'Nothing to export'
                           : `Export ${card.usesWindow && window() !== 'all' ? `last ${window()}` : card.format === 'prometheus' ? 'all-time' : 'everything'}`}
                       </button>
