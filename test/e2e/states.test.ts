@@ -143,8 +143,8 @@ describe('states the dashboard makes visible', () => {
     await page.getByTestId('save-settings').click();
     await expect.poll(visible('error-backend')).toBe(true);
     expect(await page.getByTestId('error-backend').textContent()).toMatch(/^Backend URL must be an http:\/\/ or https:\/\/ URL/);
-    expect(await page.getByTestId('error-timeout').textContent()).toBe('Timeout must be above 0.');
-    expect(await page.getByTestId('error-port').textContent()).toBe('Port must be at most 65535.');
+    expect(await page.getByTestId('error-timeout').textContent()).toBe('Timeout must be above 0 and at most 3600');
+    expect(await page.getByTestId('error-port').textContent()).toBe('Port must be between 0 and 65535');
     expect(await page.getByTestId('setting-timeout').getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('.notice-error').textContent()).toContain('3 settings need fixing');
     await screenshot(page, 'settings-errors', true);

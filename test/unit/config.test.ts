@@ -99,8 +99,8 @@ describe('resolveConfig', () => {
     expect(message).not.toContain('\n');
     expect(message).toContain('unknown key "prot" (did you mean "port"?)');
     expect(message).toContain('unknown key "colour";');
-    expect(message).toContain('"timeout" must be above 0');
-    expect(message).toContain('"backendKind" must be one of "dllm", "openai"');
+    expect(message).toContain('"timeout" must be above 0 and at most 3600');
+    expect(message).toContain('"backendKind" must be one of dllm, openai');
   });
 
   it('reads a settings file that does not exist yet, or is empty, as {} and keeps it as the file to save to', () => {

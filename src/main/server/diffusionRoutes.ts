@@ -6,7 +6,8 @@ import { DiffusionError, ERROR_STATUS } from '../../shared/errors';
 import { sseData, type StreamFrame } from '../../shared/frames';
 import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillRequest, type DiffusionRequest, type GenerateResponse } from '../../shared/requests';
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import { estimateTokenCount } from '../metrics/requestEvent';
 import { openEventStream, sendError, toDiffusionError, validationError } from './errorReplies';
 
@@ -160,7 +161,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         const backend = deps.backend();
         const parsed = route.schema.safeParse(request.body ?? null);
         if (!parsed.success) {
-          const error = validationError(parsed.error);
+          const error = validationError(parsed.error, 'body', route.schema);
           ctx.record(deps.store, { modelId: modelOf(request.body, deps.defaultModel()), status: 400, error, backendKind: backend.kind });
           return sendError(reply, error);
         }

@@ -2,6 +2,7 @@ import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount, 
 import { createStore } from 'solid-js/store';
 import { RunRequestSchema } from '../../../../shared/apiSchemas';
 import { ALGORITHMS, DEFAULTS } from '../../../../shared/requests';
+import { issueSentences } from '../../../../shared/validation';
 import { describeError } from '../../api/client';
 import { HealthBanner, ServerDownNotice } from '../../components/HealthStatus';
 import { EmptyState, ErrorNotice, InfoNotice } from '../../components/Notices';
@@ -74,7 +75,7 @@ function buildRequest(form: PlaygroundForm): { ok: true; value: import('../../..
     const raw = form[field].trim();
     if (raw === '') continue;
     const value = Number(raw);
-    if (!Number.isFinite(value)) return { ok: false, field, message: `${FIELD_LABELS[field]} must be a number, not "${raw}".` };
+    if (!Number.isFinite(value)) return { ok: false, field, message: `${FIELD_LABELS[field]} must be a number, not "${raw}"` };
     numbers[field] = value;
   }
   const options = { ...numbers, alg: form.alg, ...(form.model.trim() ? { model_id: form.model.trim() } : {}), user_id: 'playground' };
@@ -84,10 +85,15 @@ function buildRequest(form: PlaygroundForm): { ok: true; value: import('../../..
       : { mode: 'infill', body: { prefix: form.prefix, suffix: form.suffix, ...options } };
   const parsed = RunRequestSchema.safeParse(candidate);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.filter((p) => p !== 'body').join('.') || 'request';
-    const label = FIELD_LABELS[field] ?? field;
-    return { ok: false, field, message: `${label}: ${(issue?.message ?? 'invalid').replace(/^Too (big|small): expected number to be /, 'must be ')}.` };
+    const first = issueSentences(parsed.error, {
+      schema: RunRequestSchema,
+      skip: ['body'],
+      where: 'request',
+      name: (field) => FIELD_LABELS[field] ?? field,
+    })[0];
+    // The form calls the body's `model_id` "model".
+    const field = first?.field === 'model_id' ? 'model' : (first?.field ?? 'request');
+    return { ok: false, field, message: first?.message ?? 'The request is not valid' };
   }
   return { ok: true, value: parsed.data };
 }

@@ -2,10 +2,10 @@ import { For, Show, createEffect, createSignal, onMount, untrack, type JSX } fro
 import { createStore } from 'solid-js/store';
 import type { ConnectionReport, SaveOutcome, SettingField, SettingsView as SettingsSnapshot } from '../../../../shared/api';
 import { SettingsUpdateSchema, type SettingsUpdate } from '../../../../shared/apiSchemas';
+import { fieldMessages } from '../../../../shared/validation';
 import { describeError } from '../../api/client';
 import { ServerDownNotice } from '../../components/HealthStatus';
 import { ErrorNotice, InfoNotice } from '../../components/Notices';
-import { plainIssue } from '../../../../shared/plainIssues';
 import { useApp } from '../../state/appState';
 
 interface SettingsForm {
@@ -78,16 +78,16 @@ function list(fields: SettingField[]): string {
   return fields.map((field) => LABELS[field]).join(', ');
 }
 
+/** A field's name as a sentence starts with it ("Backend URL must be …"). */
+function sentenceLabel(field: string): string {
+  return (LABELS[field as SettingField] ?? field).replace(/^\w/, (c) => c.toUpperCase());
+}
+
 /** Every problem of a settings update, one plain sentence per field. */
 export function fieldProblems(update: Record<string, unknown>): Partial<Record<SettingField, string>> {
   const parsed = SettingsUpdateSchema.safeParse(update);
   if (parsed.success) return {};
-  const problems: Partial<Record<SettingField, string>> = {};
-  for (const issue of parsed.error.issues) {
-    const field = issue.path[0] as SettingField;
-    if (problems[field] === undefined) problems[field] = plainIssue(LABELS[field] ?? String(field), issue);
-  }
-  return problems;
+  return fieldMessages(parsed.error, { schema: SettingsUpdateSchema, where: 'settings', name: sentenceLabel }) as Partial<Record<SettingField, string>>;
 }
 
 function Row(props: { label: string; hint?: string; overridden?: boolean; error?: string | undefined; field?: SettingField; children: JSX.Element }) {
@@ -205,8 +205,11 @@ export function SettingsView() {
     if (!result.ok) {
       // The server checks what the form cannot (a file it cannot write, a URL it refuses): put the
       // message next to the field it names, when it names one.
-      const named = (Object.keys(LABELS) as SettingField[]).find((field) => result.error.message.toLowerCase().startsWith(LABELS[field].toLowerCase()));
-      if (named) setProblems({ [named]: result.error.message.replace(/^\w/, (c) => c.toUpperCase()) });
+      // The server words its sentences with the field's key ("timeout must be …"), older ones with its label.
+      const message = result.error.message;
+      const startsWith = (name: string): boolean => message.toLowerCase().startsWith(`${name.toLowerCase()} `);
+      const named = (Object.keys(LABELS) as SettingField[]).find((field) => startsWith(field) || startsWith(LABELS[field]));
+      if (named) setProblems({ [named]: `${sentenceLabel(named)}${message.slice((startsWith(named) ? named : LABELS[named]).length)}` });
       setError(`Not saved: ${describeError(result.error)}`);
       return;
     }
