@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, USAGE, resolveConfig, servingKind, type AppConfig, type ResolveInput } from './config';
+import type { BackendHealth } from './backend/diffusionBackend';
+import { ConfigError, USAGE, resolveConfig, type ResolveInput } from './config';
 import { StartupError, startCore } from './core';
 import type { Logger } from '../shared/logger';
 import { dashboardBuilt } from './server/dashboardRoutes';
@@ -13,15 +15,21 @@ const log: Logger = {
   error: (message) => process.stderr.write(`diffusion-monitor: error: ${message}\n`),
 };
 
-function describeBackend(config: AppConfig): string {
-  switch (servingKind(config)) {
-    case 'builtin':
-      return `the built-in model (${config.modelDir}); --backend URL uses your own runtime, --backend none turns it off`;
-    case 'none':
-      return 'none (--backend none): the diffusion routes answer model_unavailable';
-    default:
-      return `${config.backendKind} at ${config.backendUrl}`;
+/** The backend on one start-up line: where, which protocol, and whether it answers with models. */
+export function backendLine(health: BackendHealth): string {
+  if (!health.configured)
+    return 'Backend: none (--backend none); the diffusion routes answer model_unavailable (set --backend URL, or leave it out for the built-in model)';
+  if (health.builtin) {
+    const model = health.builtin;
+    if (model.name === null) return `Backend: the built-in model — not available: ${health.last_error ?? 'no model files'}`;
+    return `Backend: the built-in model ${model.name} (${model.parameters?.toLocaleString('en') ?? '?'} parameters, ${model.model_dir}; loads on first use); --backend URL uses your own runtime, --backend none turns it off`;
   }
+  const where = `Backend: ${health.kind} at ${health.url ?? '?'}`;
+  if (health.reachable === true && health.last_error === null) {
+    const shown = health.models.slice(0, 5).join(', ');
+    return `${where} — reachable, ${health.models.length} model${health.models.length === 1 ? '' : 's'}${shown ? `: ${shown}${health.models.length > 5 ? ', …' : ''}` : ''}`;
+  }
+  return `${where} — ${health.reachable === false ? 'not reachable' : 'answers with an error'}: ${health.last_error ?? 'no answer'}`;
 }
 
 function fail(message: string, code: number): never {
@@ -58,12 +66,16 @@ async function main(): Promise<void> {
     throw error;
   }
   process.stdout.write(`Diffusion Monitor listening on ${core.server.url} (metrics database: ${config.dbPath})\n`);
-  process.stdout.write(`Backend: ${describeBackend(config)}\n`);
   process.stdout.write(
     dashboardBuilt(rendererDir)
       ? `Dashboard: ${core.server.url}/\n`
       : 'Dashboard: not built yet; run `npm run build` once to serve it at / (the API works without it)\n',
   );
+  const settingsFile = config.settingsFile ?? input.defaultSettingsFile ?? null;
+  process.stdout.write(
+    `Settings file: ${settingsFile === null ? 'none' : `${settingsFile}${existsSync(settingsFile) ? '' : ' (not created yet; the first save from Settings creates it)'}`}\n`,
+  );
+  process.stdout.write(`${backendLine(await core.backend().health())}\n`);
   let signalled = false;
   const shutdown = (signal: string): void => {
     if (signalled) {

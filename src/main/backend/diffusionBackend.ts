@@ -14,6 +14,8 @@ export interface BackendHealth {
   models: string[];
   last_error: string | null;
   checked_at: number | null;
+  /** Unix seconds since when `reachable` has had its current value (the first probe that saw it). */
+  since?: number | null;
   /** The built-in model, when it is the backend: what it is, whether it is loaded, its queue. */
   builtin?: BuiltinModelHealth;
 }
