@@ -1,6 +1,6 @@
 import type { StatusFrame, StepFrame, DeltaFrame } from '../../shared/frames';
 import type { DiffusionRequest } from '../../shared/requests';
-import type { BackendKind } from '../config';
+import type { BackendKind } from '../../shared/apiSchemas';
 
 /** What `/api/diffusion/health` says about the model runtime. */
 export interface BackendHealth {
@@ -11,6 +11,8 @@ export interface BackendHealth {
   models: string[];
   last_error: string | null;
   checked_at: number | null;
+  /** Unix seconds since when `reachable` has had its current value (the first probe that saw it). */
+  since?: number | null;
 }
 
 /** Frames a backend produces while it works; the stream routes relay them unchanged. */

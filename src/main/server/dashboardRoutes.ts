@@ -4,18 +4,23 @@ import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { HTTP_ROUTES, exportFileName, type Result } from '../../shared/api';
+import { HTTP_ROUTES, exportFileName, type AppInfo, type DiffusionMonitorApi, type Result } from '../../shared/api';
 import { API_INPUTS } from '../../shared/apiSchemas';
 import { RENDERER_CSP_HEADER } from '../../shared/csp';
 import { DiffusionError } from '../../shared/errors';
 import { exportDocument } from '../export/exportDocument';
 import type { InFlightRequests } from '../metrics/inFlightRequests';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import { openEventStream, sendError, validationError } from './errorReplies';
-import type { MonitorService } from './monitorService';
+
+/** The monitor service as this transport calls it (the core's one instance). */
+export type DashboardService = Omit<DiffusionMonitorApi, 'appInfo' | 'changePort' | 'appCommands' | 'export'> & {
+  appInfo(transport: 'http'): Promise<Result<AppInfo>>;
+};
 
 export interface DashboardRoutesOptions {
-  service: MonitorService;
+  service: DashboardService;
   store: MetricsStore;
   inFlight?: InFlightRequests;
   /** The renderer build (`out/renderer`); `null` or a folder without index.html serves a hint instead. */
@@ -47,7 +52,7 @@ The API under <code>/api/diffusion/</code> works already.</p></body>`;
 
 function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, where);
+  if (!parsed.success) throw validationError(parsed.error, where, schema);
   return parsed.data;
 }
 
@@ -58,6 +63,12 @@ function answer<T>(reply: FastifyReply, result: Result<T>): FastifyReply {
 
 function queryOf(request: FastifyRequest): Record<string, string | undefined> {
   return request.query as Record<string, string | undefined>;
+}
+
+/** Number query parameters arrive as text; anything else is passed on for the schema to refuse. */
+function numberParam(value: string | undefined): number | undefined | string {
+  if (value === undefined || value === '') return undefined;
+  return /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 }
 
 /** Integer query parameters arrive as text. */
@@ -99,7 +110,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
       return undefined;
     });
 
-    scope.get(HTTP_ROUTES.appInfo.path, async (_request, reply) => answer(reply, await service.appInfo()));
+    scope.get(HTTP_ROUTES.appInfo.path, async (_request, reply) => answer(reply, await service.appInfo('http')));
 
     scope.get(HTTP_ROUTES.summary.path, async (request, reply) => {
       const window = parseInput(API_INPUTS.summary, queryOf(request).window ?? 'all', 'window');
@@ -116,9 +127,15 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
       const query = parseInput(
         API_INPUTS.events,
         Object.fromEntries(
-          Object.entries({ limit: intParam(q.limit), before: intParam(q.before), type: q.type, model: q.model, outcome: q.outcome }).filter(
-            ([, value]) => value !== undefined && value !== '',
-          ),
+          Object.entries({
+            limit: intParam(q.limit),
+            before: intParam(q.before),
+            type: q.type,
+            model: q.model,
+            outcome: q.outcome,
+            request_id: q.request_id,
+            since: numberParam(q.since),
+          }).filter(([, value]) => value !== undefined && value !== ''),
         ),
         'query',
       );
@@ -165,31 +182,35 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
         signal: abort.signal,
         ...(options.inFlight ? { inFlight: options.inFlight.snapshot() } : {}),
       });
-      const fileName = exportFileName(exportRequest.format, new Date());
+      const fileName = exportFileName(exportRequest.format, new Date(), exportRequest.window);
       return reply.type(document.contentType).header('Content-Disposition', `attachment; filename="${fileName}"`).send(Readable.from(document.chunks));
     });
   });
 
   const rendererDir = options.rendererDir;
-  if (dashboardBuilt(rendererDir)) {
-    await app.register(fastifyStatic, {
-      root: rendererDir,
-      prefix: '/',
-      index: ['index.html'],
-      wildcard: true,
-      // Hashed assets may be cached for good; index.html must be revalidated.
-      setHeaders: (reply, path) => {
-        void reply.headers(PAGE_HEADERS).header('Cache-Control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
-      },
-    });
-  } else {
-    app.get('/', async (_request, reply) =>
-      reply
-        .code(503)
-        .headers(PAGE_HEADERS)
-        .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-        .type('text/html; charset=utf-8')
-        .send(NOT_BUILT_PAGE),
-    );
+  const notBuilt = (reply: FastifyReply): FastifyReply =>
+    reply
+      .code(503)
+      .headers(PAGE_HEADERS)
+      .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .type('text/html; charset=utf-8')
+      .send(NOT_BUILT_PAGE);
+  if (rendererDir === null) {
+    app.get('/', async (_request, reply) => notBuilt(reply));
+    return;
   }
+  // Registered whether or not the build is there yet, and `/` checks per request: after
+  // `npm run build`, a running server serves the new dashboard on the next reload.
+  await app.register(fastifyStatic, {
+    root: rendererDir,
+    prefix: '/',
+    index: false,
+    wildcard: true,
+    suppressWarning: true,
+    // Hashed assets may be cached for good; index.html must be revalidated.
+    setHeaders: (reply, path) => {
+      void reply.headers(PAGE_HEADERS).header('Cache-Control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+    },
+  });
+  app.get('/', async (_request, reply) => (dashboardBuilt(rendererDir) ? reply.sendFile('index.html') : notBuilt(reply)));
 }

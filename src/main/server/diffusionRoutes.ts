@@ -6,7 +6,8 @@ import { DiffusionError, ERROR_STATUS } from '../../shared/errors';
 import { sseData, type StreamFrame } from '../../shared/frames';
 import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillRequest, type DiffusionRequest, type GenerateResponse } from '../../shared/requests';
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import { estimateTokenCount } from '../metrics/requestEvent';
 import { openEventStream, sendError, toDiffusionError, validationError } from './errorReplies';
 
@@ -84,7 +85,7 @@ class RequestContext {
       duration: this.elapsed(),
       requestId: this.requestId,
       status: details.status,
-      ...(error ? { errorType: error.type } : {}),
+      ...(error ? { errorType: error.type, errorMessage: error.message, ...upstreamStatusOf(error) } : {}),
       params: {
         max_new_tokens: request?.max_new_tokens ?? null,
         temperature: request?.temperature ?? null,
@@ -102,6 +103,12 @@ class RequestContext {
       ...(result?.upstreamRequestId === undefined ? {} : { upstreamRequestId: result.upstreamRequestId }),
     });
   }
+}
+
+/** The backend's HTTP status, which upstream errors carry in their details. */
+function upstreamStatusOf(error: DiffusionError): { upstreamStatus?: number } {
+  const status = (error.details as { upstream_status?: unknown } | undefined)?.upstream_status;
+  return typeof status === 'number' ? { upstreamStatus: status } : {};
 }
 
 /** The model a request names, for recording; falls back to the default model. */
@@ -154,7 +161,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         const backend = deps.backend();
         const parsed = route.schema.safeParse(request.body ?? null);
         if (!parsed.success) {
-          const error = validationError(parsed.error);
+          const error = validationError(parsed.error, 'body', route.schema);
           ctx.record(deps.store, { modelId: modelOf(request.body, deps.defaultModel()), status: 400, error, backendKind: backend.kind });
           return sendError(reply, error);
         }

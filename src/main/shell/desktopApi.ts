@@ -4,9 +4,9 @@ import { exportFileName, failure, ok, type AppCommand, type AppInfo, type Diffus
 import type { ExportKind } from '../../shared/apiSchemas';
 import { exportDocument } from '../export/exportDocument';
 import { writeExportFile } from '../export/writeExportFile';
-import type { Logger } from '../metrics/metricsStore';
-import { VERSION } from '../server/createServer';
-import { toFailure, type MonitorService } from '../server/monitorService';
+import type { Logger } from '../../shared/logger';
+import { VERSION } from '../../shared/version';
+import { toFailure, type MonitorService } from '../monitorService';
 import type { SettingsService } from '../settingsService';
 import type { DesktopCore } from './desktopCore';
 
@@ -51,7 +51,7 @@ export function createDesktopApi(deps: DesktopApiDeps): DiffusionMonitorApi {
     desktop.service ? call(desktop.service) : Promise.resolve(notRunning());
 
   const appInfo = async (): Promise<Result<AppInfo>> => {
-    if (desktop.service) return desktop.service.appInfo();
+    if (desktop.service) return desktop.service.appInfo('ipc');
     const config = desktop.config;
     return ok({
       version: VERSION,
@@ -70,6 +70,7 @@ export function createDesktopApi(deps: DesktopApiDeps): DiffusionMonitorApi {
     series: (window) => withService((s) => s.series(window)),
     events: (query) => withService((s) => s.events(query)),
     models: () => withService((s) => s.models()),
+    health: () => withService((s) => s.health()),
     testConnection: (target) => withService((s) => s.testConnection(target)),
     getSettings: async () => {
       if (desktop.service) return desktop.service.getSettings();
@@ -97,7 +98,7 @@ export function createDesktopApi(deps: DesktopApiDeps): DiffusionMonitorApi {
         const core = desktop.core;
         if (!core) return notRunning();
         const format = request.format;
-        const defaultPath = join(app.getPath('downloads'), exportFileName(format, new Date()));
+        const defaultPath = join(app.getPath('downloads'), exportFileName(format, new Date(), request.window ?? 'all'));
         const window = deps.window();
         const options: SaveDialogOptions = { title: `Export ${FILTERS[format].name}`, defaultPath, filters: [FILTERS[format]] };
         const choice = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);

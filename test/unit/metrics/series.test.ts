@@ -75,7 +75,9 @@ describe('SeriesBuilder', () => {
     expect(series.errors[twoMinutesAgo]).toBe(1);
     expect(series.tokens[twoMinutesAgo]).toBe(20);
     expect(series.tokensPerSecond[twoMinutesAgo]).toBeCloseTo(20 / 4, 5);
-    expect(series.latency.p50[twoMinutesAgo]).toBeCloseTo(3, 1);
+    // Percentiles of the two that succeeded (1 s, 3 s): the 5 s timeout is not among them.
+    expect(series.latency.p50[twoMinutesAgo]).toBeCloseTo(1, 1);
+    expect(series.latency.p99[twoMinutesAgo]).toBeLessThan(3.1);
     expect(series.requests[twoMinutesAgo + 1]).toBe(0);
     expect(series.latency.p50[twoMinutesAgo + 1]).toBeNull();
     expect(series.requestsByEndpoint).toEqual({
@@ -130,5 +132,19 @@ describe('SeriesBuilder', () => {
     const series = new SeriesBuilder(s).build('1h');
     expect(series.requests.reduce((a, b) => a + b, 0)).toBe(5000);
     expect(JSON.stringify(series).length).toBeLessThan(20_000);
+  });
+});
+
+describe('percentiles in the chart and on the cards', () => {
+  it('agree: both clamp the sketch into the observed range', () => {
+    const s = open({ now: NOW });
+    for (let i = 0; i < 10; i += 1) record(s, NOW - 30 + i, { duration: 2 });
+    const summary = s.summary({ windowSeconds: 3600 });
+    const series = new SeriesBuilder(s).build('1h');
+    const last = series.requests.findIndex((n) => n > 0);
+    expect(series.requests[last]).toBe(10);
+    expect(summary.overall.latency.p50).toBe(2);
+    expect(series.latency.p50[last]).toBe(summary.overall.latency.p50);
+    expect(series.latency.p99[last]).toBe(summary.overall.latency.p99);
   });
 });

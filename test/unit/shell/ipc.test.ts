@@ -2,7 +2,7 @@ import * as electron from 'electron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { API_KEYS, API_METHODS, channelOf, failure, ok, type DiffusionMonitorApi, type LiveUpdate } from '../../../src/shared/api';
 import type { StreamFrame } from '../../../src/shared/frames';
-import { silentLogger } from '../../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../../src/shared/logger';
 import { registerApiHandlers, type IpcRegistration } from '../../../src/main/shell/ipc';
 import { isTrustedSender } from '../../../src/main/shell/trustedSender';
 import { FakeWebContents, type FakeIpcMain } from './electronFake';
@@ -23,6 +23,9 @@ function fakeApi() {
     }),
     events: vi.fn(async (query) => ok({ events: [], nextBefore: null, query } as never)),
     models: vi.fn(async () => ok({ models: ['m'], defaultModel: 'm', backend: 'dllm' })),
+    health: vi.fn(async () =>
+      ok({ backend: { configured: true, kind: 'dllm', url: 'http://m', reachable: true, models: ['m'], last_error: null, checked_at: 1, since: 1 } }),
+    ),
     testConnection: vi.fn(async () => ok({ models: [], latencyMs: 1 })),
     getSettings: vi.fn(async () => failure('internal', 'not used')),
     saveSettings: vi.fn(async () => failure('internal', 'not used')),

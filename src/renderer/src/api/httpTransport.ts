@@ -8,11 +8,12 @@ import {
   type DiffusionMonitorApi,
   type ExportOutcome,
   type LiveUpdate,
+  readHealthReport,
   type ModelList,
   type Result,
 } from '../../../shared/api';
 import { runDiffusionStream } from '../../../shared/runStream';
-import { readSseData } from '../../../shared/sseReader';
+import { readSseBody } from '../../../shared/sseReader';
 
 const TOKEN_KEY = 'diffusion-monitor.token';
 
@@ -27,6 +28,10 @@ export interface HttpTransportOptions {
   onLiveChange?: (connected: boolean) => void;
   /** Called when the server answers 401: it needs a token this browser does not have. */
   onUnauthorized?: () => void;
+  /** The HTTP client (the browser's `fetch` unless a test hands in another). */
+  fetch?: typeof fetch;
+  /** Where the bearer token is kept (this browser's localStorage by default). */
+  tokens?: Pick<typeof tokenStore, 'get'>;
 }
 
 /**
@@ -34,8 +39,10 @@ export interface HttpTransportOptions {
  * monitor's own calls, the public `/api/diffusion/*` routes for models and the playground.
  */
 export function createHttpTransport(options: HttpTransportOptions = {}): DiffusionMonitorApi {
+  const fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const tokens = options.tokens ?? tokenStore;
   const headers = (): Record<string, string> => {
-    const token = tokenStore.get();
+    const token = tokens.get();
     return token ? { Authorization: `Bearer ${token}` } : {};
   };
 
@@ -83,7 +90,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
         if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
         options.onLiveChange?.(true);
         delay = 1000;
-        await readSseData(response.body, (data) => {
+        await readSseBody(response.body, (data) => {
           const update = JSON.parse(data) as LiveUpdate;
           for (const listener of liveListeners) listener(update);
         });
@@ -105,6 +112,10 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
     models: async () => {
       const result = await request<{ models: string[]; default_model: string | null; backend: string }>('GET', '/api/diffusion/models');
       return result.ok ? ok<ModelList>({ models: result.value.models, defaultModel: result.value.default_model, backend: result.value.backend }) : result;
+    },
+    health: async () => {
+      const result = await request<unknown>('GET', '/api/diffusion/health');
+      return result.ok ? ok(readHealthReport(result.value)) : result;
     },
     testConnection: (target) => request('POST', HTTP_ROUTES.testConnection.path, target),
     getSettings: () => request('GET', HTTP_ROUTES.getSettings.path),
@@ -128,7 +139,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
     run: (runRequest, onFrame) => {
       const abort = new AbortController();
       return {
-        result: runDiffusionStream({ baseUrl: '', request: runRequest, onFrame, signal: abort.signal, headers: headers() }),
+        result: runDiffusionStream({ baseUrl: '', request: runRequest, onFrame, signal: abort.signal, headers: headers(), fetch }),
         cancel: () => abort.abort(),
       };
     },
@@ -158,7 +169,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
           return abort.signal.aborted ? failure('cancelled', 'export cancelled') : failure('network', `the download broke off: ${(error as Error).message}`);
         }
         const named = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1];
-        const fileName = named ?? exportFileName(exportRequest.format, new Date());
+        const fileName = named ?? exportFileName(exportRequest.format, new Date(), exportRequest.window ?? 'all');
         const url = URL.createObjectURL(new Blob(parts as BlobPart[], { type: response.headers.get('Content-Type') ?? 'application/octet-stream' }));
         const link = document.createElement('a');
         link.href = url;

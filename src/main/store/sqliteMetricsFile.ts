@@ -43,6 +43,10 @@ export interface EventQuery {
   eventType?: string;
   modelId?: string;
   outcome?: 'success' | 'error';
+  /** Only the event with this request id (`metadata.request_id`, the response's X-Request-Id). */
+  requestId?: string;
+  /** Only events that started at or after this Unix time, in seconds. */
+  since?: number;
 }
 
 /** A written event and whether it failed (failed ones are also listed in `failed_events`). */
@@ -71,6 +75,16 @@ function eventsStatement(query: EventQuery): { sql: string; params: Record<strin
     where.push(`${on}.model_id = @modelId`);
     params.modelId = query.modelId;
   }
+  if (query.since !== undefined) {
+    where.push('p.timestamp >= @since');
+    params.since = query.since;
+  }
+  if (query.requestId !== undefined) {
+    // A search reads the metadata of the rows it walks (no index on it: writes stay cheap); the
+    // other filters narrow the walk first.
+    where.push("json_extract(p.metadata, '$.request_id') = @requestId");
+    params.requestId = query.requestId;
+  }
   if (query.outcome === 'success') where.push('NOT EXISTS (SELECT 1 FROM failed_events f WHERE f.id = p.id)');
   const from = query.outcome === 'error' ? 'failed_events f CROSS JOIN performance_events p ON p.id = f.id' : 'performance_events p';
   const sql = `SELECT ${EVENT_COLUMNS} FROM ${from}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${on}.id DESC LIMIT @limit`;
@@ -85,9 +99,10 @@ export interface OpenOptions {
 
 /**
  * The SQLite metrics file: the seed's `performance_events` table plus our rollups. Owns its
- * migrations and prepared statements; knows nothing about HTTP or Electron.
+ * migrations and prepared statements; knows nothing about HTTP or Electron. Only `MetricsStore`
+ * (metrics/, the aggregates and the write queue in front of it) opens one.
  */
-export class MetricsDatabase {
+export class SqliteMetricsFile {
   readonly path: string;
   private readonly db: SqliteDatabase;
   private readonly insertEvent: Statement<[EventRow]>;
@@ -196,7 +211,6 @@ export class MetricsDatabase {
       .iterate(afterId) as IterableIterator<StoredEventRow>;
   }
 
-  /** Minute rollup rows with `fromMinute <= bucket <= toMinute`. */
   /** Minute rows in a range, read one at a time (start-up loads a day of them; no array of all). */
   rollupsBetween(fromMinute: number, toMinute: number): IterableIterator<RollupRow> {
     return this.db
@@ -224,6 +238,12 @@ export class MetricsDatabase {
   explainEvents(query: EventQuery): string[] {
     const { sql, params } = eventsStatement(query);
     return (this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((row) => row.detail);
+  }
+
+  /** Unix seconds of the oldest stored event (the seed's table has an index on `timestamp`). */
+  firstTimestamp(): number | null {
+    const row = this.db.prepare('SELECT min(timestamp) AS first FROM performance_events').get() as { first: number | null } | undefined;
+    return row?.first ?? null;
   }
 
   countEvents(): number {
