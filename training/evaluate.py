@@ -118,7 +118,8 @@ def answer_stats(text: str) -> dict:
     return {
         "chars": len(text),
         "non_whitespace_fraction": nonspace / len(text) if text else 0.0,
-        "identifiers": sorted(set(IDENT.findall(text)))[:20],
+        # A word of 3+ identifier characters holding a letter ("____" is not one).
+        "identifiers": sorted({w for w in IDENT.findall(text) if re.search("[A-Za-z]", w)})[:20],
     }
 
 
