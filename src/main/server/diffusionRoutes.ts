@@ -5,6 +5,7 @@ import { isStreamEndpoint, type Endpoint } from '../../shared/endpoints';
 import { DiffusionError, ERROR_STATUS } from '../../shared/errors';
 import { sseData, type StreamFrame } from '../../shared/frames';
 import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillRequest, type DiffusionRequest, type GenerateResponse } from '../../shared/requests';
+import { attachClientFlow } from '../backend/clientFlow';
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
 import { estimateTokenCount } from '../metrics/requestEvent';
@@ -224,6 +225,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     deps.inFlight?.start(ctx.endpoint);
 
     const raw = openEventStream(reply, { 'X-Request-Id': ctx.requestId, 'Server-Timing': `bridge;dur=${ms(ctx.elapsed())}` });
+    attachClientFlow(ctx.abort.signal, raw);
     let clientGone = false;
     raw.on('close', () => {
       if (!raw.writableFinished) {
@@ -237,7 +239,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     let lastWrite = performance.now();
     const heartbeat = setInterval(
       () => {
-        if (performance.now() - lastWrite >= heartbeatMs && !raw.destroyed) {
+        if (performance.now() - lastWrite >= heartbeatMs && !raw.destroyed && !raw.writableNeedDrain) {
           raw.write(': heartbeat\n\n');
           lastWrite = performance.now();
         }
