@@ -7,6 +7,7 @@ import { InfluxPusher } from './export/influxPusher';
 import { InFlightRequests } from './metrics/inFlightRequests';
 import { MetricsStore, type Logger } from './metrics/metricsStore';
 import { createServer, type RunningServer } from './server/createServer';
+import type { ServerLimits } from './server/serverLimits';
 
 /** A start-up failure the user can act on, reported as one line. */
 export class StartupError extends Error {
@@ -40,6 +41,16 @@ export interface CoreOptions {
   plugins?: Array<(app: FastifyInstance, core: { store: MetricsStore; inFlight: InFlightRequests }) => void | Promise<void>>;
 }
 
+/** The server's limits from the settings, in its units; absent ones keep their defaults. */
+function serverLimitsOf(config: AppConfig): Partial<ServerLimits> {
+  const limits = config.limits ?? {};
+  return {
+    ...(limits.requestTimeoutSeconds === undefined ? {} : { requestTimeoutMs: limits.requestTimeoutSeconds * 1000 }),
+    ...(limits.maxConnections === undefined ? {} : { maxConnections: limits.maxConnections }),
+    ...(limits.shutdownGraceSeconds === undefined ? {} : { shutdownGraceMs: limits.shutdownGraceSeconds * 1000 }),
+  };
+}
+
 /** Starts the store and the embedded server; shared by `npm run serve` and the desktop app. */
 export async function startCore(config: AppConfig, options: CoreOptions): Promise<Core> {
   let store: MetricsStore;
@@ -65,6 +76,7 @@ export async function startCore(config: AppConfig, options: CoreOptions): Promis
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       inFlight,
       influxPusher,
+      limits: serverLimitsOf(config),
       plugins: (options.plugins ?? []).map((plugin) => (app: FastifyInstance) => plugin(app, { store, inFlight })),
     });
   } catch (error) {

@@ -10,7 +10,8 @@ import type { InfluxPusherStatus } from '../export/influxPusher';
 import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
-import { createHostCheck, createTokenCheck } from './hostGuard';
+import { createRequestGuard } from './requestGuards';
+import { bodyDeadline, DEFAULT_SERVER_LIMITS, drainAndClose, limitConnections, limitOptions, type ServerLimits } from './serverLimits';
 
 export const VERSION = '0.1.0';
 
@@ -28,6 +29,10 @@ export interface ServerDeps {
   influxPusher?: { health(): InfluxPusherStatus } | null;
   /** SSE heartbeat interval while the backend is silent (default 15 s). */
   heartbeatMs?: number;
+  /** Milliseconds, for the token throttle's windows; injectable for tests. */
+  clock?: () => number;
+  /** Timeouts, connection cap and shutdown grace; defaults in `DEFAULT_SERVER_LIMITS`. */
+  limits?: Partial<ServerLimits>;
   /** Extra routes (the diffusion routes, the renderer) registered on the same instance. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -52,31 +57,24 @@ function windowParam(query: unknown): number | undefined {
 /** Builds the embedded HTTP server with the metrics and health routes, and starts listening. */
 export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, store, log } = deps;
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...deps.limits };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
     genReqId: () => randomUUID(),
-    forceCloseConnections: true,
-    return503OnClosing: true,
+    ...limitOptions(limits),
   });
-  const hostAllowed = createHostCheck(config);
-  const tokenValid = createTokenCheck(config.token);
+  limitConnections(app.server, limits.maxConnections);
+  // Headers are bounded by Node (its default of 60 s would outlast the request timeout); bodies by us.
+  app.server.headersTimeout = limits.requestTimeoutMs;
+  app.addHook('preParsing', bodyDeadline(limits.requestTimeoutMs));
+  let closing = false;
+  let shutdown: Promise<void> | undefined;
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    void reply.header('X-Request-Id', request.id);
-    if (!hostAllowed(request.headers.host)) {
-      return sendError(
-        reply,
-        new DiffusionError('validation', `Host ${JSON.stringify(request.headers.host ?? '')} is not a local name; allow it with --allowed-hosts`, {
-          status: 421,
-        }),
-      );
-    }
-    if (!tokenValid(request.headers.authorization)) {
-      void reply.header('WWW-Authenticate', 'Bearer');
-      return sendError(reply, new DiffusionError('validation', 'missing or wrong bearer token', { status: 401 }));
-    }
-    return undefined;
+  app.addHook('onRequest', createRequestGuard({ ...config, closing: () => closing, ...(deps.clock ? { now: deps.clock } : {}) }));
+  // Answers finishing during shutdown close their connection instead of keeping it alive.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('Connection', 'close');
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -153,6 +151,10 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     url: `http://${shownHost}:${port}`,
     port,
     app,
-    close: () => app.close(),
+    close: () => {
+      closing = true;
+      shutdown ??= drainAndClose(app, { graceMs: limits.shutdownGraceMs, busy: () => deps.inFlight?.total ?? 0 });
+      return shutdown;
+    },
   };
 }

@@ -348,7 +348,7 @@ export function SettingsView() {
                 data-testid="setting-port"
               />
             </Row>
-            <Row label="API token" hint="clients must send Authorization: Bearer …" overridden={overridden('token')}>
+            <Row label="API token" hint="at least 16 characters; clients must send Authorization: Bearer …" overridden={overridden('token')}>
               <input
                 class="input mono"
                 type="password"
