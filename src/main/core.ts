@@ -48,6 +48,7 @@ function serverLimitsOf(config: AppConfig): Partial<ServerLimits> {
     ...(limits.requestTimeoutSeconds === undefined ? {} : { requestTimeoutMs: limits.requestTimeoutSeconds * 1000 }),
     ...(limits.maxConnections === undefined ? {} : { maxConnections: limits.maxConnections }),
     ...(limits.shutdownGraceSeconds === undefined ? {} : { shutdownGraceMs: limits.shutdownGraceSeconds * 1000 }),
+    ...(limits.maxConcurrent === undefined ? {} : { maxConcurrent: limits.maxConcurrent }),
   };
 }
 

@@ -205,7 +205,7 @@ describe('bearer tokens', () => {
       clock: () => now,
     });
     closer.add({ close: async () => (await server.close(), store.close()) });
-    const client = closer.add(new Client(server.url, { pipelining: 1, connections: 1 }));
+    const client = closer.add(new Client(server.url, { pipelining: 1 }));
     const statuses: number[] = [];
     const attempt = async (token: string): Promise<number> => {
       const answer = await client.request({ method: 'GET', path: '/api/diffusion/health', headers: { authorization: `Bearer ${token}` } });
@@ -217,5 +217,38 @@ describe('bearer tokens', () => {
     expect(await attempt(TOKEN)).toBe(429);
     now += 1000;
     expect(await attempt(TOKEN)).toBe(200);
+  });
+});
+
+describe('one local script and an editor', () => {
+  it('shares the concurrency limit fairly: the editor gets the next free slot, a full queue answers 429', async () => {
+    const fake = closer.add(await startFakeDllmServer({ fault: 'hang' }));
+    const { core, url } = await start(['--backend', fake.url, '--max-concurrent', '2']);
+    const script = Array.from({ length: 3 }, () => new AbortController());
+    const streams = script.map((c, i) =>
+      fetch(`${url}/api/diffusion/generate/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: `script ${i}`, user_id: 'script' }),
+        signal: c.signal,
+      }).catch(() => undefined),
+    );
+    expect(await waitFor(() => fake.requests.length === 2, 10_000)).toBe(true);
+    const editorLeft = new AbortController();
+    const editor = fetch(`${url}/api/diffusion/generate/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'editor', user_id: 'editor' }),
+      signal: editorLeft.signal,
+    }).catch(() => undefined);
+    expect(await waitFor(() => core.server.concurrency().waiting === 2, 10_000)).toBe(true);
+    const refused = await post(`${url}/api/diffusion/generate`, { prompt: 'one too many' });
+    expect(refused.status).toBe(429);
+    expect(refused.json()).toMatchObject({ error: { type: 'rate_limited', retryable: true } });
+    script[0]?.abort();
+    expect(await waitFor(() => fake.requests.length === 3, 10_000)).toBe(true);
+    expect((fake.requests[2]?.body as { prompt?: string }).prompt).toBe('editor');
+    for (const c of [...script, editorLeft]) c.abort();
+    await Promise.all([...streams, editor]);
   });
 });

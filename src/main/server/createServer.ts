@@ -10,6 +10,7 @@ import type { InfluxPusherStatus } from '../export/influxPusher';
 import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
+import { FairLimiter } from './fairLimiter';
 import { createRequestGuard } from './requestGuards';
 import { bodyDeadline, DEFAULT_SERVER_LIMITS, drainAndClose, limitConnections, limitOptions, type ServerLimits } from './serverLimits';
 
@@ -41,6 +42,8 @@ export interface RunningServer {
   url: string;
   port: number;
   app: FastifyInstance;
+  /** Diffusion requests running and waiting for a slot, and the limit. */
+  concurrency(): { running: number; waiting: number; limit: number };
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   // Headers are bounded by Node (its default of 60 s would outlast the request timeout); bodies by us.
   app.server.headersTimeout = limits.requestTimeoutMs;
   app.addHook('preParsing', bodyDeadline(limits.requestTimeoutMs));
+  const limiter = new FairLimiter(limits.maxConcurrent);
   let closing = false;
   let shutdown: Promise<void> | undefined;
 
@@ -129,6 +133,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       store: { path: store.db.path, pending_events: store.pendingCount, ok: true },
       backend,
       influx_pusher: deps.influxPusher?.health() ?? { enabled: false },
+      concurrency: { running: limiter.active, waiting: limiter.waiting, limit: limiter.maxActive },
     };
   });
 
@@ -139,6 +144,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     log,
     ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
     ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+    limiter,
   });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);
@@ -151,9 +157,10 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     url: `http://${shownHost}:${port}`,
     port,
     app,
+    concurrency: () => ({ running: limiter.active, waiting: limiter.waiting, limit: limiter.maxActive }),
     close: () => {
       closing = true;
-      shutdown ??= drainAndClose(app, { graceMs: limits.shutdownGraceMs, busy: () => deps.inFlight?.total ?? 0 });
+      shutdown ??= drainAndClose(app, { graceMs: limits.shutdownGraceMs, busy: () => (deps.inFlight?.total ?? 0) + limiter.waiting });
       return shutdown;
     },
   };

@@ -10,6 +10,7 @@ import type { BackendResult, DiffusionBackend } from '../backend/diffusionBacken
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
 import { estimateTokenCount } from '../metrics/requestEvent';
 import { openEventStream, sendError, toDiffusionError, validationError } from './errorReplies';
+import { FairLimiter } from './fairLimiter';
 
 /** Counts requests in progress per endpoint (exported as a gauge). */
 export interface InFlightTracker {
@@ -24,11 +25,8 @@ export interface DiffusionRouteDeps {
   defaultModel: () => string | null;
   log: Logger;
   inFlight?: InFlightTracker;
-  /**
-   * Concurrent streams one client address may hold open. Every local client shares 127.0.0.1,
-   * so the default is generous: it stops a runaway script, not an editor.
-   */
-  maxStreamsPerClient?: number;
+  /** Diffusion requests served at once, shared fairly by users/connections (default 128). */
+  limiter?: FairLimiter;
   /** Interval of SSE comment heartbeats while the backend is silent. */
   heartbeatMs?: number;
 }
@@ -114,8 +112,7 @@ function modelOf(body: unknown, fallback: string | null): string {
  * records exactly one event, whatever its outcome; recording never waits on the disk.
  */
 export async function registerDiffusionRoutes(app: FastifyInstance, deps: DiffusionRouteDeps): Promise<void> {
-  const streamsByClient = new Map<string, number>();
-  const maxStreams = deps.maxStreamsPerClient ?? 128;
+  const limiter = deps.limiter ?? new FairLimiter(128);
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const contexts = new WeakMap<FastifyRequest, RequestContext>();
 
@@ -158,9 +155,32 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         }
         const diffusionRequest = route.build(parsed.data as never);
         if (diffusionRequest.model_id === null) diffusionRequest.model_id = deps.defaultModel();
-        return isStreamEndpoint(route.endpoint)
-          ? streamRoute(request, reply, ctx, diffusionRequest, backend)
-          : jsonRoute(reply, ctx, diffusionRequest, backend);
+        // Fair share per user, or per connection for clients that name none.
+        const key = (parsed.data as { user_id?: string }).user_id ?? `connection ${request.socket.remoteAddress}:${request.socket.remotePort}`;
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) ctx.abort.abort();
+        });
+        let release: () => void;
+        try {
+          release = await limiter.acquire(key, ctx.abort.signal);
+        } catch (thrown) {
+          const error = toDiffusionError(thrown);
+          ctx.record(deps.store, {
+            request: diffusionRequest,
+            modelId: diffusionRequest.model_id ?? 'default',
+            status: ERROR_STATUS[error.type],
+            error,
+            backendKind: backend.kind,
+          });
+          return error.type === 'cancelled' ? reply : sendError(reply.header('Retry-After', '1'), error);
+        }
+        try {
+          return await (isStreamEndpoint(route.endpoint)
+            ? streamRoute(request, reply, ctx, diffusionRequest, backend)
+            : jsonRoute(reply, ctx, diffusionRequest, backend));
+        } finally {
+          release();
+        }
       });
     }
   });
@@ -214,14 +234,6 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     diffusionRequest: DiffusionRequest,
     backend: DiffusionBackend,
   ): Promise<FastifyReply> {
-    const client = request.ip;
-    const open = streamsByClient.get(client) ?? 0;
-    if (open >= maxStreams) {
-      const error = new DiffusionError('rate_limited', `too many concurrent streams from ${client} (limit ${maxStreams}); retry when one ends`);
-      ctx.record(deps.store, { request: diffusionRequest, modelId: diffusionRequest.model_id ?? 'default', status: 429, error, backendKind: backend.kind });
-      return sendError(reply.header('Retry-After', '1'), error);
-    }
-    streamsByClient.set(client, open + 1);
     deps.inFlight?.start(ctx.endpoint);
 
     const raw = openEventStream(reply, { 'X-Request-Id': ctx.requestId, 'Server-Timing': `bridge;dur=${ms(ctx.elapsed())}` });
@@ -295,9 +307,6 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     } finally {
       clearInterval(heartbeat);
       deps.inFlight?.end(ctx.endpoint);
-      const left = (streamsByClient.get(client) ?? 1) - 1;
-      if (left <= 0) streamsByClient.delete(client);
-      else streamsByClient.set(client, left);
       if (!raw.destroyed) raw.end();
     }
     return reply;

@@ -16,6 +16,8 @@ export interface ServerLimits {
   maxConnections: number;
   /** Shutdown waits this long for diffusion requests in progress, then cuts them (default 10 s). */
   shutdownGraceMs: number;
+  /** Diffusion requests served at once; as many more wait, shared fairly (default 128). */
+  maxConcurrent: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
@@ -23,6 +25,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1000,
   shutdownGraceMs: 10_000,
+  maxConcurrent: 128,
 };
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large' };
