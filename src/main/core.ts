@@ -49,6 +49,7 @@ function serverLimitsOf(config: AppConfig): Partial<ServerLimits> {
     ...(limits.maxConnections === undefined ? {} : { maxConnections: limits.maxConnections }),
     ...(limits.shutdownGraceSeconds === undefined ? {} : { shutdownGraceMs: limits.shutdownGraceSeconds * 1000 }),
     ...(limits.maxConcurrent === undefined ? {} : { maxConcurrent: limits.maxConcurrent }),
+    ...(limits.maxModels === undefined ? {} : { maxModels: limits.maxModels }),
   };
 }
 

@@ -22,6 +22,8 @@ export interface EventMetadata {
   backend: string | null;
   request_id: string;
   token_count_source: TokenCountSource;
+  /** The `model_id` the client sent, when the row's model is a bounded label instead (`invalid`, `other`). */
+  requested_model?: string;
 }
 
 /** One row of `performance_events`, metadata decoded. */

@@ -252,3 +252,32 @@ describe('one local script and an editor', () => {
     await Promise.all([...streams, editor]);
   });
 });
+
+describe('random model ids', () => {
+  it('never become labels: models the backend reported keep theirs, the rest are invalid or other', async () => {
+    const fake = closer.add(await startFakeDllmServer({ steps: 1, stepMs: 0 }));
+    const { core, url, db } = await start(['--backend', fake.url, '--max-models', '5']);
+    expect((await post(`${url}/api/diffusion/generate`, { prompt: 'x' })).status).toBe(200);
+    const scrape = async (): Promise<number> => {
+      const answer = await request(`${url}/metrics`);
+      return (await answer.body.text()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
+    };
+    for (let i = 0; i < 20; i++) {
+      await post(`${url}/api/diffusion/generate`, { prompt: 'x', model_id: `bad id ${i}` });
+      await post(`${url}/api/diffusion/generate`, { prompt: 'x', model_id: `unknown-${i}` });
+    }
+    await core.store.flush();
+    const series = await scrape();
+    for (let i = 0; i < 50; i++) {
+      await post(`${url}/api/diffusion/generate`, { prompt: 'x', model_id: `bad id ${i + 20}` });
+      await post(`${url}/api/diffusion/generate`, { prompt: 'x', model_id: `unknown-${i + 20}` });
+    }
+    await core.store.flush();
+    expect(await scrape()).toBe(series);
+    expect(Object.keys(core.store.summary().models).sort()).toEqual(['fake-dream-7b', 'invalid', 'other']);
+    await core.stop();
+    const events = storedEvents(db);
+    expect(events.find((e) => e.metadata.requested_model === 'unknown-3')?.model_id).toBe('other');
+    expect(events.find((e) => e.metadata.requested_model === 'bad id 3')?.model_id).toBe('invalid');
+  });
+});

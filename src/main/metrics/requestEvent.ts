@@ -31,6 +31,8 @@ export interface RequestOutcome {
   steps?: number | null;
   timeToFirstStep?: number | null;
   backend?: string | null;
+  /** The model the client named, when `modelId` is a bounded label instead (see `ModelLabels`). */
+  requestedModel?: string;
 }
 
 /** Python's `len()` counts code points, not UTF-16 units; the seed's estimate is defined on it. */
@@ -82,6 +84,7 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     backend: outcome.backend ?? null,
     request_id: outcome.requestId,
     token_count_source: reported !== undefined ? 'backend' : 'estimate',
+    ...(outcome.requestedModel === undefined ? {} : { requested_model: outcome.requestedModel }),
   };
   const eventType = eventTypeOf(outcome.endpoint);
   const duration = Math.max(0, outcome.duration);

@@ -10,6 +10,7 @@ import type { InfluxPusherStatus } from '../export/influxPusher';
 import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
+import { ModelLabels } from '../metrics/modelLabels';
 import { FairLimiter } from './fairLimiter';
 import { createRequestGuard } from './requestGuards';
 import { bodyDeadline, DEFAULT_SERVER_LIMITS, drainAndClose, limitConnections, limitOptions, type ServerLimits } from './serverLimits';
@@ -72,6 +73,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   app.server.headersTimeout = limits.requestTimeoutMs;
   app.addHook('preParsing', bodyDeadline(limits.requestTimeoutMs));
   const limiter = new FairLimiter(limits.maxConcurrent);
+  const labels = new ModelLabels(limits.maxModels, deps.defaultModel ?? (() => null));
   let closing = false;
   let shutdown: Promise<void> | undefined;
 
@@ -126,6 +128,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
 
   app.get('/api/diffusion/health', async () => {
     const backend = await deps.backend().health();
+    labels.admit(backend.models);
     return {
       status: 'ok',
       version: VERSION,
@@ -145,6 +148,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
     ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
     limiter,
+    labels,
   });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);

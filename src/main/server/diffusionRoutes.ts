@@ -8,6 +8,7 @@ import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillReques
 import { attachClientFlow } from '../backend/clientFlow';
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
 import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import { ModelLabels } from '../metrics/modelLabels';
 import { estimateTokenCount } from '../metrics/requestEvent';
 import { openEventStream, sendError, toDiffusionError, validationError } from './errorReplies';
 import { FairLimiter } from './fairLimiter';
@@ -27,6 +28,8 @@ export interface DiffusionRouteDeps {
   inFlight?: InFlightTracker;
   /** Diffusion requests served at once, shared fairly by users/connections (default 128). */
   limiter?: FairLimiter;
+  /** The bounded set of model labels events are recorded under (default: 100 models). */
+  labels?: ModelLabels;
   /** Interval of SSE comment heartbeats while the backend is silent. */
   heartbeatMs?: number;
 }
@@ -61,7 +64,7 @@ class RequestContext {
 
   /** Records the request's one event; later calls are ignored. */
   record(
-    store: MetricsStore,
+    store: Pick<MetricsStore, 'record'>,
     details: {
       request?: DiffusionRequest;
       modelId: string;
@@ -113,6 +116,9 @@ function modelOf(body: unknown, fallback: string | null): string {
  */
 export async function registerDiffusionRoutes(app: FastifyInstance, deps: DiffusionRouteDeps): Promise<void> {
   const limiter = deps.limiter ?? new FairLimiter(128);
+  const labels = deps.labels ?? new ModelLabels(undefined, deps.defaultModel);
+  // Every event is recorded under a bounded model label; the client's own id stays in metadata.
+  const store = { record: (outcome: Parameters<MetricsStore['record']>[0]) => deps.store.record(labels.label(outcome)) };
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const contexts = new WeakMap<FastifyRequest, RequestContext>();
 
@@ -133,7 +139,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       const mapped = toDiffusionError(error);
       if (mapped.type === 'internal') deps.log.error(`${request.method} ${request.url}: ${error.stack ?? error.message}`);
       if (endpoint) {
-        contextOf(request, endpoint).record(deps.store, {
+        contextOf(request, endpoint).record(store, {
           modelId: deps.defaultModel() ?? 'default',
           status: mapped.status,
           error: mapped,
@@ -150,7 +156,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         const parsed = route.schema.safeParse(request.body ?? null);
         if (!parsed.success) {
           const error = validationError(parsed.error);
-          ctx.record(deps.store, { modelId: modelOf(request.body, deps.defaultModel()), status: 400, error, backendKind: backend.kind });
+          ctx.record(store, { modelId: modelOf(request.body, deps.defaultModel()), status: 400, error, backendKind: backend.kind });
           return sendError(reply, error);
         }
         const diffusionRequest = route.build(parsed.data as never);
@@ -165,7 +171,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
           release = await limiter.acquire(key, ctx.abort.signal);
         } catch (thrown) {
           const error = toDiffusionError(thrown);
-          ctx.record(deps.store, {
+          ctx.record(store, {
             request: diffusionRequest,
             modelId: diffusionRequest.model_id ?? 'default',
             status: ERROR_STATUS[error.type],
@@ -210,7 +216,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         steps: result.steps ?? (ctx.stepCount > 0 ? ctx.stepCount : request.steps),
         request_id: ctx.requestId,
       };
-      ctx.record(deps.store, { request, modelId: request.model_id ?? result.modelUsed, status: 200, result, backendKind: backend.kind });
+      ctx.record(store, { request, modelId: request.model_id ?? result.modelUsed, status: 200, result, backendKind: backend.kind });
       return reply
         .header('Server-Timing', `backend;dur=${ms(ctx.backendSeconds)}, bridge;dur=${ms(Math.max(0, ctx.elapsed() - ctx.backendSeconds))}`)
         .send(body);
@@ -218,7 +224,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       ctx.backendSeconds = (performance.now() - backendStart) / 1000;
       const error = toDiffusionError(thrown);
       if (error.type === 'internal') deps.log.error(`${ctx.endpoint}: ${(thrown as Error).stack ?? String(thrown)}`);
-      ctx.record(deps.store, { request, modelId: request.model_id ?? 'default', status: ERROR_STATUS[error.type], error, backendKind: backend.kind });
+      ctx.record(store, { request, modelId: request.model_id ?? 'default', status: ERROR_STATUS[error.type], error, backendKind: backend.kind });
       if (error.type === 'cancelled' || reply.raw.destroyed) return reply;
       void reply.header('Server-Timing', `backend;dur=${ms(ctx.backendSeconds)}, bridge;dur=${ms(Math.max(0, ctx.elapsed() - ctx.backendSeconds))}`);
       return sendError(reply, error);
@@ -283,7 +289,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         model_used: result.modelUsed,
         token_count: result.tokenCount ?? estimateTokenCount(result.text),
       });
-      ctx.record(deps.store, {
+      ctx.record(store, {
         request: diffusionRequest,
         modelId: diffusionRequest.model_id ?? result.modelUsed,
         status: 200,
@@ -296,7 +302,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       const error = clientGone ? new DiffusionError('cancelled', 'the client closed the stream') : toDiffusionError(thrown);
       if (error.type === 'internal') deps.log.error(`${ctx.endpoint}: ${(thrown as Error).stack ?? String(thrown)}`);
       send({ type: 'error', error_type: error.type, message: error.message, retryable: error.retryable });
-      ctx.record(deps.store, {
+      ctx.record(store, {
         request: diffusionRequest,
         modelId: diffusionRequest.model_id ?? 'default',
         // The stream already answered 200; the stored status says how it really ended.
@@ -319,6 +325,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     });
     const backend = deps.backend();
     const models = await backend.listModels(abort.signal);
+    labels.admit(models);
     return { models, default_model: deps.defaultModel() ?? models[0] ?? null, backend: backend.kind, request_id: String(request.id) };
   });
 }

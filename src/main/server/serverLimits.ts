@@ -18,6 +18,8 @@ export interface ServerLimits {
   shutdownGraceMs: number;
   /** Diffusion requests served at once; as many more wait, shared fairly (default 128). */
   maxConcurrent: number;
+  /** Distinct model labels in metrics; the rest count as `other` (default 100). */
+  maxModels: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
@@ -26,6 +28,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxConnections: 1000,
   shutdownGraceMs: 10_000,
   maxConcurrent: 128,
+  maxModels: 100,
 };
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large' };
