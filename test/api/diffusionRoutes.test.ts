@@ -267,6 +267,8 @@ describe('errors before and around the backend', () => {
       const answer = await post(`${monitor.url}/api/diffusion/generate/stream`, { prompt: 'x' });
       expect(answer.status).toBe(429);
       expect(answer.json()).toMatchObject({ error: { type: 'rate_limited', retryable: true } });
+      controllers.forEach((c) => c.abort());
+      await Promise.all(open);
     } finally {
       controllers.forEach((c) => c.abort());
       await monitor.close();
