@@ -24,6 +24,12 @@ export interface EventMetadata {
   token_count_source: TokenCountSource;
   /** The `model_id` the client sent, when the row's model is a bounded label instead (`invalid`, `other`). */
   requested_model?: string;
+  /** Text-carrying chunks of an OpenAI-compatible stream (blocks, canvases or tokens); only on such rows. */
+  chunks?: number;
+  /** Seconds from sending the upstream request to its first text-carrying chunk; only on such rows. */
+  time_to_first_chunk?: number;
+  /** The backend's own id of the request, when it sent one; only on such rows. */
+  upstream_request_id?: string;
 }
 
 /** One row of `performance_events`, metadata decoded. */

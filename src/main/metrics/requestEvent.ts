@@ -33,6 +33,10 @@ export interface RequestOutcome {
   backend?: string | null;
   /** The model the client named, when `modelId` is a bounded label instead (see `ModelLabels`). */
   requestedModel?: string;
+  /** Stored as `metadata.chunks`, `time_to_first_chunk`, `upstream_request_id` when known. */
+  chunks?: number;
+  timeToFirstChunk?: number;
+  upstreamRequestId?: string;
 }
 
 /** Python's `len()` counts code points, not UTF-16 units; the seed's estimate is defined on it. */
@@ -85,6 +89,9 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     request_id: outcome.requestId,
     token_count_source: reported !== undefined ? 'backend' : 'estimate',
     ...(outcome.requestedModel === undefined ? {} : { requested_model: outcome.requestedModel }),
+    ...(outcome.chunks === undefined ? {} : { chunks: outcome.chunks }),
+    ...(outcome.timeToFirstChunk === undefined ? {} : { time_to_first_chunk: outcome.timeToFirstChunk }),
+    ...(outcome.upstreamRequestId === undefined ? {} : { upstream_request_id: outcome.upstreamRequestId }),
   };
   const eventType = eventTypeOf(outcome.endpoint);
   const duration = Math.max(0, outcome.duration);

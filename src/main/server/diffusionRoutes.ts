@@ -99,6 +99,9 @@ class RequestContext {
       steps: result?.steps ?? (this.stepCount > 0 ? this.stepCount : (request?.steps ?? null)),
       timeToFirstStep: this.timeToFirstStep ?? result?.timeToFirstStep ?? null,
       backend: details.backendKind,
+      ...(result?.chunks === undefined ? {} : { chunks: result.chunks }),
+      ...(result?.timeToFirstChunk === undefined ? {} : { timeToFirstChunk: result.timeToFirstChunk }),
+      ...(result?.upstreamRequestId === undefined ? {} : { upstreamRequestId: result.upstreamRequestId }),
     });
   }
 }
