@@ -72,6 +72,12 @@ describe('request timeout and connection cap', () => {
     expectContractShape(headers, 408);
   });
 
+  it('closes idle keep-alive connections after 5 s (Fastify would keep them 72 s)', async () => {
+    const { core } = await start();
+    expect(core.server.app.server.keepAliveTimeout).toBe(5000);
+    expect(core.server.app.server.headersTimeout).toBe(30_000);
+  });
+
   it('answers a connection past --max-connections with 429 and closes it; the others still work', async () => {
     const { url } = await start(['--max-connections', '3']);
     const held = await Promise.all([openSocket(url), openSocket(url), openSocket(url)]);
