@@ -111,7 +111,7 @@ function hardeningSection(b: HardeningBench): string[] {
     '## Hostile clients and backends',
     '',
     `\`npm run serve\` in its own process. Labels: ${b.randomModelIds.toLocaleString('en')} requests with random \`model_id\`s (half invalid, half`,
-    'unknown to the fake backend), then `/metrics` is scraped 30 times (median, over HTTP). The first tenth adds the two',
+    'unknown to the fake backend), then `/metrics` is scraped 30 times after 10 warm-up scrapes (median, over HTTP). The first tenth adds the two',
     'bounded labels `invalid` and `other`; the other nine tenths add nothing.',
     '',
     '| | series | scrape (ms) |',
