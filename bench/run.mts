@@ -131,8 +131,8 @@ function hardeningSection(b: HardeningBench): string[] {
     `| peak while it then reads 1 GiB at full speed | ${mb(b.readingPeakRssMb)} | ${mb(b.readingPeakRssMb - b.idleRssMb)} |`,
     '',
     'Targets (issue 12): series count unchanged beyond the cap, scrape ≤ 20 ms; ≤ 50 MB above idle while the client does not read.',
-    'The full-speed figure is churn from relaying 1 MiB frames (parse, re-serialise, write) that V8 collects lazily (not analysed further).
-The "before" scrape runs seconds after start-up on a fresh process; its median still carries JIT warm-up and machine noise.',
+    'The full-speed figure is churn from relaying 1 MiB frames (parse, re-serialise, write) that V8 collects lazily (not analysed further).',
+    'The "before" scrape runs seconds after start-up on a fresh process; its median still carries JIT warm-up and machine noise.',
     '',
   ];
 }
