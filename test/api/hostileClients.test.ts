@@ -5,9 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UnconfiguredBackend } from '../../src/main/backend/unconfiguredBackend';
 import { ConfigError, resolveConfig } from '../../src/main/config';
 import { startCore, type Core } from '../../src/main/core';
-import { MetricsStore, silentLogger } from '../../src/main/metrics/metricsStore';
+import { MetricsStore } from '../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../src/shared/logger';
 import { createServer } from '../../src/main/server/createServer';
-import { createDashboard } from '../../src/main/server/dashboardPlugin';
+import { SettingsService, settingsFileOf } from '../../src/main/settingsService';
 import { ErrorBodySchema } from '../../src/shared/errors';
 import { Closer, waitFor } from '../fixtures/backendHarness';
 import { startFakeDllmServer } from '../fixtures/fakeDllmServer';
@@ -25,18 +26,16 @@ async function start(argv: string[] = [], options: { renderer?: boolean } = {}):
   closer.add({ close: async () => dir.cleanup() });
   const input = { argv: ['--port', '0', '--db', dir.file('m.db'), ...argv], env: {}, cwd: dir.path, defaultSettingsFile: dir.file('settings.json') };
   const config = resolveConfig(input);
-  const plugins = [];
-  let dashboard: ReturnType<typeof createDashboard> | null = null;
+  let dashboard: { rendererDir: string } | undefined;
   if (options.renderer === true) {
     const rendererDir = dir.file('renderer');
     mkdirSync(`${rendererDir}/assets`, { recursive: true });
     writeFileSync(`${rendererDir}/index.html`, '<!doctype html><title>Diffusion Monitor</title>');
     writeFileSync(`${rendererDir}/assets/app-1234.js`, 'console.log(1)');
-    dashboard = createDashboard({ input, config, rendererDir, log: silentLogger });
-    plugins.push(dashboard.plugin);
+    dashboard = { rendererDir };
   }
-  const core = await startCore(config, { log: silentLogger, plugins });
-  dashboard?.attach(core);
+  const settings = new SettingsService({ input, file: settingsFileOf(input, config) });
+  const core = await startCore(config, { log: silentLogger, settings, ...(dashboard ? { dashboard } : {}) });
   closer.add({ close: () => core.stop() });
   return { core, url: core.server.url, db: dir.file('m.db') };
 }
@@ -204,7 +203,7 @@ describe('bearer tokens', () => {
     let now = 1_000_000;
     const store = MetricsStore.open({ path: ':memory:' });
     const server = await createServer({
-      config: { host: '127.0.0.1', port: 0, token: TOKEN, allowedHosts: [], backendKind: 'dllm', backendUrl: null },
+      config: { host: '127.0.0.1', port: 0, token: TOKEN, allowedHosts: [] },
       store,
       backend: () => new UnconfiguredBackend('dllm'),
       log: silentLogger,

@@ -61,15 +61,6 @@ function errorCode(error: unknown, depth = 0): string | undefined {
   return fromCause ?? (typeof code === 'string' ? code : undefined);
 }
 
-/** `String(value)`, which throws for objects with a broken `toString` (fast-check finds them). */
-function printable(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
 /**
  * Turns whatever the HTTP layer threw into a taxonomy error. Socket and DNS failures are
  * `network`; anything unrecognised is `backend`, so a raw undici error never escapes.
@@ -83,8 +74,18 @@ export function toUpstreamError(error: unknown, url: string): DiffusionError {
   if (code !== undefined && code in MALFORMED_CODES) {
     return new DiffusionError('backend', `backend at ${url} sent ${MALFORMED_CODES[code]} (${code})`, { cause: error, details: { code } });
   }
-  const message = error instanceof Error ? error.message : printable(error);
+  const message = error instanceof Error ? error.message : describeThrown(error);
   return new DiffusionError('backend', `backend at ${url} failed: ${excerpt(message)}${code ? ` (${code})` : ''}`, { cause: error });
+}
+
+/** Words anything thrown; a value whose own `toString` throws or lies still gets a description. */
+function describeThrown(value: unknown): string {
+  try {
+    const text = String(value);
+    return text === '' ? '(empty error)' : text;
+  } catch {
+    return `(unprintable ${typeof value})`;
+  }
 }
 
 /** What an upstream error body says about itself, in any of the shapes servers use. */

@@ -1,7 +1,7 @@
 import { eventTypeOf, type Endpoint } from '../../shared/endpoints';
 import type { ErrorType } from '../../shared/errors';
 import type { EventMetadata } from '../../shared/events';
-import type { EventRow } from '../store/metricsDatabase';
+import type { EventRow } from '../store/sqliteMetricsFile';
 import type { EventSample } from './eventSample';
 
 /** Everything the server knows about a finished request to one of the four diffusion routes. */

@@ -7,7 +7,8 @@ import { sseData, type StreamFrame } from '../../shared/frames';
 import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillRequest, type DiffusionRequest, type GenerateResponse } from '../../shared/requests';
 import { attachClientFlow } from '../backend/clientFlow';
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import { ModelLabels } from '../metrics/modelLabels';
 import { estimateTokenCount } from '../metrics/requestEvent';
 import { openEventStream, sendError, toDiffusionError, validationError } from './errorReplies';
@@ -158,7 +159,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         const backend = deps.backend();
         const parsed = route.schema.safeParse(request.body ?? null);
         if (!parsed.success) {
-          const error = validationError(parsed.error);
+          const error = validationError(parsed.error, 'body', route.schema);
           ctx.record(store, { modelId: modelOf(request.body, deps.defaultModel()), status: 400, error, backendKind: backend.kind });
           return sendError(reply, error);
         }
