@@ -17,6 +17,10 @@ export interface RequestOutcome {
   status: number;
   /** `undefined` on success. */
   errorType?: ErrorType;
+  /** Our own error message for a failed request (capped when stored; never prompt or output text). */
+  errorMessage?: string;
+  /** The HTTP status the backend answered with, when a failure came from its answer. */
+  upstreamStatus?: number;
   params: {
     max_new_tokens?: number | null;
     temperature?: number | null;
@@ -58,6 +62,14 @@ export function estimateTokenCount(text: string): number {
   return Math.max(1, Math.floor(codePointLength(text) / 4));
 }
 
+/** Stored error messages are capped: enough to diagnose, never a page of upstream text. */
+export const ERROR_MESSAGE_LIMIT = 500;
+
+function cappedMessage(message: string): string {
+  const chars = Array.from(message);
+  return chars.length <= ERROR_MESSAGE_LIMIT ? message : `${chars.slice(0, ERROR_MESSAGE_LIMIT - 1).join('')}…`;
+}
+
 /**
  * Turns a finished request into the stored row and the sample the aggregates count. A failed
  * request that produced no text counts zero tokens instead of the estimate's floor of one.
@@ -89,6 +101,8 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     request_id: outcome.requestId,
     token_count_source: reported !== undefined ? 'backend' : 'estimate',
     ...(outcome.requestedModel === undefined ? {} : { requested_model: outcome.requestedModel }),
+    ...(!success && outcome.errorMessage !== undefined ? { error_message: cappedMessage(outcome.errorMessage) } : {}),
+    ...(!success && outcome.upstreamStatus !== undefined && Number.isInteger(outcome.upstreamStatus) ? { upstream_status: outcome.upstreamStatus } : {}),
     ...(outcome.chunks === undefined ? {} : { chunks: outcome.chunks }),
     ...(outcome.timeToFirstChunk === undefined ? {} : { time_to_first_chunk: outcome.timeToFirstChunk }),
     ...(outcome.upstreamRequestId === undefined ? {} : { upstream_request_id: outcome.upstreamRequestId }),

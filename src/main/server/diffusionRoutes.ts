@@ -87,7 +87,7 @@ class RequestContext {
       duration: this.elapsed(),
       requestId: this.requestId,
       status: details.status,
-      ...(error ? { errorType: error.type } : {}),
+      ...(error ? { errorType: error.type, errorMessage: error.message, ...upstreamStatusOf(error) } : {}),
       params: {
         max_new_tokens: request?.max_new_tokens ?? null,
         temperature: request?.temperature ?? null,
@@ -105,6 +105,12 @@ class RequestContext {
       ...(result?.upstreamRequestId === undefined ? {} : { upstreamRequestId: result.upstreamRequestId }),
     });
   }
+}
+
+/** The backend's HTTP status, which upstream errors carry in their details. */
+function upstreamStatusOf(error: DiffusionError): { upstreamStatus?: number } {
+  const status = (error.details as { upstream_status?: unknown } | undefined)?.upstream_status;
+  return typeof status === 'number' ? { upstreamStatus: status } : {};
 }
 
 /** The model a request names, for recording; falls back to the default model. */
