@@ -35,6 +35,8 @@ export interface RequestOutcome {
   steps?: number | null;
   timeToFirstStep?: number | null;
   backend?: string | null;
+  /** The model the client named, when `modelId` is a bounded label instead (see `ModelLabels`). */
+  requestedModel?: string;
   /** Stored as `metadata.chunks`, `time_to_first_chunk`, `upstream_request_id` when known. */
   chunks?: number;
   timeToFirstChunk?: number;
@@ -98,6 +100,7 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     backend: outcome.backend ?? null,
     request_id: outcome.requestId,
     token_count_source: reported !== undefined ? 'backend' : 'estimate',
+    ...(outcome.requestedModel === undefined ? {} : { requested_model: outcome.requestedModel }),
     ...(!success && outcome.errorMessage !== undefined ? { error_message: cappedMessage(outcome.errorMessage) } : {}),
     ...(!success && outcome.upstreamStatus !== undefined && Number.isInteger(outcome.upstreamStatus) ? { upstream_status: outcome.upstreamStatus } : {}),
     ...(outcome.chunks === undefined ? {} : { chunks: outcome.chunks }),

@@ -5,11 +5,14 @@ import { isStreamEndpoint, type Endpoint } from '../../shared/endpoints';
 import { DiffusionError, ERROR_STATUS } from '../../shared/errors';
 import { sseData, type StreamFrame } from '../../shared/frames';
 import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillRequest, type DiffusionRequest, type GenerateResponse } from '../../shared/requests';
+import { attachClientFlow } from '../backend/clientFlow';
 import type { BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
 import type { Logger } from '../../shared/logger';
 import type { MetricsStore } from '../metrics/metricsStore';
+import { ModelLabels } from '../metrics/modelLabels';
 import { estimateTokenCount } from '../metrics/requestEvent';
 import { openEventStream, sendError, toDiffusionError, validationError } from './errorReplies';
+import { FairLimiter } from './fairLimiter';
 
 /** Counts requests in progress per endpoint (exported as a gauge). */
 export interface InFlightTracker {
@@ -24,11 +27,10 @@ export interface DiffusionRouteDeps {
   defaultModel: () => string | null;
   log: Logger;
   inFlight?: InFlightTracker;
-  /**
-   * Concurrent streams one client address may hold open. Every local client shares 127.0.0.1,
-   * so the default is generous: it stops a runaway script, not an editor.
-   */
-  maxStreamsPerClient?: number;
+  /** Diffusion requests served at once, shared fairly by users/connections (default 128). */
+  limiter?: FairLimiter;
+  /** The bounded set of model labels events are recorded under (default: 100 models). */
+  labels?: ModelLabels;
   /** Interval of SSE comment heartbeats while the backend is silent. */
   heartbeatMs?: number;
 }
@@ -63,7 +65,7 @@ class RequestContext {
 
   /** Records the request's one event; later calls are ignored. */
   record(
-    store: MetricsStore,
+    store: Pick<MetricsStore, 'record'>,
     details: {
       request?: DiffusionRequest;
       modelId: string;
@@ -123,8 +125,10 @@ function modelOf(body: unknown, fallback: string | null): string {
  * records exactly one event, whatever its outcome; recording never waits on the disk.
  */
 export async function registerDiffusionRoutes(app: FastifyInstance, deps: DiffusionRouteDeps): Promise<void> {
-  const streamsByClient = new Map<string, number>();
-  const maxStreams = deps.maxStreamsPerClient ?? 128;
+  const limiter = deps.limiter ?? new FairLimiter(128);
+  const labels = deps.labels ?? new ModelLabels(undefined, deps.defaultModel);
+  // Every event is recorded under a bounded model label; the client's own id stays in metadata.
+  const store = { record: (outcome: Parameters<MetricsStore['record']>[0]) => deps.store.record(labels.label(outcome)) };
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const contexts = new WeakMap<FastifyRequest, RequestContext>();
 
@@ -145,7 +149,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       const mapped = toDiffusionError(error);
       if (mapped.type === 'internal') deps.log.error(`${request.method} ${request.url}: ${error.stack ?? error.message}`);
       if (endpoint) {
-        contextOf(request, endpoint).record(deps.store, {
+        contextOf(request, endpoint).record(store, {
           modelId: deps.defaultModel() ?? 'default',
           status: mapped.status,
           error: mapped,
@@ -162,14 +166,37 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         const parsed = route.schema.safeParse(request.body ?? null);
         if (!parsed.success) {
           const error = validationError(parsed.error, 'body', route.schema);
-          ctx.record(deps.store, { modelId: modelOf(request.body, deps.defaultModel()), status: 400, error, backendKind: backend.kind });
+          ctx.record(store, { modelId: modelOf(request.body, deps.defaultModel()), status: 400, error, backendKind: backend.kind });
           return sendError(reply, error);
         }
         const diffusionRequest = route.build(parsed.data as never);
         if (diffusionRequest.model_id === null) diffusionRequest.model_id = deps.defaultModel();
-        return isStreamEndpoint(route.endpoint)
-          ? streamRoute(request, reply, ctx, diffusionRequest, backend)
-          : jsonRoute(reply, ctx, diffusionRequest, backend);
+        // Fair share per user, or per connection for clients that name none.
+        const key = (parsed.data as { user_id?: string }).user_id ?? `connection ${request.socket.remoteAddress}:${request.socket.remotePort}`;
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) ctx.abort.abort();
+        });
+        let release: () => void;
+        try {
+          release = await limiter.acquire(key, ctx.abort.signal);
+        } catch (thrown) {
+          const error = toDiffusionError(thrown);
+          ctx.record(store, {
+            request: diffusionRequest,
+            modelId: diffusionRequest.model_id ?? 'default',
+            status: ERROR_STATUS[error.type],
+            error,
+            backendKind: backend.kind,
+          });
+          return error.type === 'cancelled' ? reply : sendError(reply.header('Retry-After', '1'), error);
+        }
+        try {
+          return await (isStreamEndpoint(route.endpoint)
+            ? streamRoute(request, reply, ctx, diffusionRequest, backend)
+            : jsonRoute(reply, ctx, diffusionRequest, backend));
+        } finally {
+          release();
+        }
       });
     }
   });
@@ -199,7 +226,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         steps: result.steps ?? (ctx.stepCount > 0 ? ctx.stepCount : request.steps),
         request_id: ctx.requestId,
       };
-      ctx.record(deps.store, { request, modelId: request.model_id ?? result.modelUsed, status: 200, result, backendKind: backend.kind });
+      ctx.record(store, { request, modelId: request.model_id ?? result.modelUsed, status: 200, result, backendKind: backend.kind });
       return reply
         .header('Server-Timing', `backend;dur=${ms(ctx.backendSeconds)}, bridge;dur=${ms(Math.max(0, ctx.elapsed() - ctx.backendSeconds))}`)
         .send(body);
@@ -207,7 +234,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       ctx.backendSeconds = (performance.now() - backendStart) / 1000;
       const error = toDiffusionError(thrown);
       if (error.type === 'internal') deps.log.error(`${ctx.endpoint}: ${(thrown as Error).stack ?? String(thrown)}`);
-      ctx.record(deps.store, { request, modelId: request.model_id ?? 'default', status: ERROR_STATUS[error.type], error, backendKind: backend.kind });
+      ctx.record(store, { request, modelId: request.model_id ?? 'default', status: ERROR_STATUS[error.type], error, backendKind: backend.kind });
       if (error.type === 'cancelled' || reply.raw.destroyed) return reply;
       void reply.header('Server-Timing', `backend;dur=${ms(ctx.backendSeconds)}, bridge;dur=${ms(Math.max(0, ctx.elapsed() - ctx.backendSeconds))}`);
       return sendError(reply, error);
@@ -223,31 +250,18 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     diffusionRequest: DiffusionRequest,
     backend: DiffusionBackend,
   ): Promise<FastifyReply> {
-    const client = request.ip;
-    const open = streamsByClient.get(client) ?? 0;
-    if (open >= maxStreams) {
-      const error = new DiffusionError('rate_limited', `too many concurrent streams from ${client} (limit ${maxStreams}); retry when one ends`);
-      ctx.record(deps.store, { request: diffusionRequest, modelId: diffusionRequest.model_id ?? 'default', status: 429, error, backendKind: backend.kind });
-      return sendError(reply.header('Retry-After', '1'), error);
-    }
     try {
       // What the backend would refuse at once (too long for the built-in model, a full queue) still gets its HTTP status.
       backend.preflight?.(diffusionRequest);
     } catch (thrown) {
       const error = toDiffusionError(thrown);
-      ctx.record(deps.store, {
-        request: diffusionRequest,
-        modelId: diffusionRequest.model_id ?? 'default',
-        status: error.status,
-        error,
-        backendKind: backend.kind,
-      });
+      ctx.record(store, { request: diffusionRequest, modelId: diffusionRequest.model_id ?? 'default', status: error.status, error, backendKind: backend.kind });
       return sendError(reply, error);
     }
-    streamsByClient.set(client, open + 1);
     deps.inFlight?.start(ctx.endpoint);
 
     const raw = openEventStream(reply, { 'X-Request-Id': ctx.requestId, 'Server-Timing': `bridge;dur=${ms(ctx.elapsed())}` });
+    attachClientFlow(ctx.abort.signal, raw);
     let clientGone = false;
     raw.on('close', () => {
       if (!raw.writableFinished) {
@@ -261,7 +275,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     let lastWrite = performance.now();
     const heartbeat = setInterval(
       () => {
-        if (performance.now() - lastWrite >= heartbeatMs && !raw.destroyed) {
+        if (performance.now() - lastWrite >= heartbeatMs && !raw.destroyed && !raw.writableNeedDrain) {
           raw.write(': heartbeat\n\n');
           lastWrite = performance.now();
         }
@@ -293,7 +307,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
         model_used: result.modelUsed,
         token_count: result.tokenCount ?? estimateTokenCount(result.text),
       });
-      ctx.record(deps.store, {
+      ctx.record(store, {
         request: diffusionRequest,
         modelId: diffusionRequest.model_id ?? result.modelUsed,
         status: 200,
@@ -306,7 +320,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
       const error = clientGone ? new DiffusionError('cancelled', 'the client closed the stream') : toDiffusionError(thrown);
       if (error.type === 'internal') deps.log.error(`${ctx.endpoint}: ${(thrown as Error).stack ?? String(thrown)}`);
       send({ type: 'error', error_type: error.type, message: error.message, retryable: error.retryable });
-      ctx.record(deps.store, {
+      ctx.record(store, {
         request: diffusionRequest,
         modelId: diffusionRequest.model_id ?? 'default',
         // The stream already answered 200; the stored status says how it really ended.
@@ -317,9 +331,6 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     } finally {
       clearInterval(heartbeat);
       deps.inFlight?.end(ctx.endpoint);
-      const left = (streamsByClient.get(client) ?? 1) - 1;
-      if (left <= 0) streamsByClient.delete(client);
-      else streamsByClient.set(client, left);
       if (!raw.destroyed) raw.end();
     }
     return reply;
@@ -332,6 +343,7 @@ export async function registerDiffusionRoutes(app: FastifyInstance, deps: Diffus
     });
     const backend = deps.backend();
     const models = await backend.listModels(abort.signal);
+    labels.admit(models);
     return { models, default_model: deps.defaultModel() ?? models[0] ?? null, backend: backend.kind, request_id: String(request.id) };
   });
 }
