@@ -52,6 +52,8 @@ export interface GenerationOptions {
   alg: (typeof ALGORITHMS)[number];
   alg_temp: number | null;
   user_id: string;
+  /** Sequences that end the answer (cut before them); null for none. */
+  stop: string[] | null;
 }
 
 export type GenerateRequest = { kind: 'generate'; prompt: string } & GenerationOptions;
@@ -71,6 +73,7 @@ function normaliseOptions(body: OptionFields): GenerationOptions {
     alg: body.alg ?? DEFAULTS.alg,
     alg_temp: body.alg_temp ?? null,
     user_id: body.user_id ?? 'anonymous',
+    stop: null,
   };
 }
 

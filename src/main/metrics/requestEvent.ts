@@ -1,6 +1,6 @@
 import { eventTypeOf, type Endpoint } from '../../shared/endpoints';
 import type { ErrorType } from '../../shared/errors';
-import type { EventMetadata } from '../../shared/events';
+import type { EventMetadata, TokenCountSource } from '../../shared/events';
 import type { EventRow } from '../store/metricsDatabase';
 import type { EventSample } from './eventSample';
 
@@ -27,6 +27,11 @@ export interface RequestOutcome {
   outputText?: string;
   /** A token count the backend reported; preferred over the estimate. */
   reportedTokenCount?: number;
+  /**
+   * The count already settled by whoever answered the request (the server's lifecycle), so the
+   * row stores exactly what the response said; `outputText` and `reportedTokenCount` are then unused.
+   */
+  tokens?: TokenCount;
   generationTime?: number | null;
   steps?: number | null;
   timeToFirstStep?: number | null;
@@ -52,20 +57,35 @@ export function estimateTokenCount(text: string): number {
   return Math.max(1, Math.floor(codePointLength(text) / 4));
 }
 
+/** A token count and where it came from. */
+export interface TokenCount {
+  count: number;
+  source: TokenCountSource;
+}
+
 /**
- * Turns a finished request into the stored row and the sample the aggregates count. A failed
- * request that produced no text counts zero tokens instead of the estimate's floor of one.
+ * The token count of an answer: the backend's own count when it reported a usable one, else the
+ * seed's estimate of the text. A failed request that produced no text counts zero tokens instead
+ * of the estimate's floor of one.
  */
+export function countTokens(input: { text?: string; reported?: number; success: boolean }): TokenCount {
+  const { reported, text } = input;
+  if (reported !== undefined && Number.isFinite(reported) && reported >= 0) return { count: Math.trunc(reported), source: 'backend' };
+  if (text !== undefined && (input.success || text.length > 0)) return { count: estimateTokenCount(text), source: 'estimate' };
+  return { count: 0, source: 'estimate' };
+}
+
+/** Turns a finished request into the stored row and the sample the aggregates count. */
 export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sample: EventSample; metadata: EventMetadata } {
   const success = outcome.errorType === undefined;
-  const reported =
-    outcome.reportedTokenCount !== undefined && Number.isFinite(outcome.reportedTokenCount) && outcome.reportedTokenCount >= 0
-      ? Math.trunc(outcome.reportedTokenCount)
-      : undefined;
-  let tokenCount: number;
-  if (reported !== undefined) tokenCount = reported;
-  else if (outcome.outputText !== undefined && (success || outcome.outputText.length > 0)) tokenCount = estimateTokenCount(outcome.outputText);
-  else tokenCount = 0;
+  const tokens =
+    outcome.tokens ??
+    countTokens({
+      success,
+      ...(outcome.outputText === undefined ? {} : { text: outcome.outputText }),
+      ...(outcome.reportedTokenCount === undefined ? {} : { reported: outcome.reportedTokenCount }),
+    });
+  const tokenCount = tokens.count;
 
   const metadata: EventMetadata = {
     token_count: tokenCount,
@@ -81,7 +101,7 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     time_to_first_step: outcome.timeToFirstStep ?? null,
     backend: outcome.backend ?? null,
     request_id: outcome.requestId,
-    token_count_source: reported !== undefined ? 'backend' : 'estimate',
+    token_count_source: tokens.source,
   };
   const eventType = eventTypeOf(outcome.endpoint);
   const duration = Math.max(0, outcome.duration);

@@ -10,6 +10,7 @@ import type { InfluxPusherStatus } from '../export/influxPusher';
 import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
+import { RequestLifecycle } from './requestLifecycle';
 import { createHostCheck, createTokenCheck } from './hostGuard';
 
 export const VERSION = '0.1.0';
@@ -134,14 +135,16 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     };
   });
 
-  await registerDiffusionRoutes(app, {
+  const defaultModel = deps.defaultModel ?? (() => null);
+  const lifecycle = new RequestLifecycle({
     store,
     backend: deps.backend,
-    defaultModel: deps.defaultModel ?? (() => null),
+    defaultModel,
     log,
     ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
     ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
   });
+  await registerDiffusionRoutes(app, lifecycle, { backend: deps.backend, defaultModel });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);
 
