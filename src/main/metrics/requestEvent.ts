@@ -1,5 +1,6 @@
 import { eventTypeOf, type Endpoint } from '../../shared/endpoints';
 import type { ErrorType } from '../../shared/errors';
+import { DEFAULT_API, type ApiName } from '../../shared/apis';
 import type { EventMetadata, TokenCountSource } from '../../shared/events';
 import type { EventRow } from '../store/metricsDatabase';
 import type { EventSample } from './eventSample';
@@ -36,6 +37,8 @@ export interface RequestOutcome {
   steps?: number | null;
   timeToFirstStep?: number | null;
   backend?: string | null;
+  /** The door the request came through; `diffusion` (our own routes) when left out. */
+  api?: ApiName;
 }
 
 /** Python's `len()` counts code points, not UTF-16 units; the seed's estimate is defined on it. */
@@ -102,6 +105,7 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     backend: outcome.backend ?? null,
     request_id: outcome.requestId,
     token_count_source: tokens.source,
+    api: outcome.api ?? DEFAULT_API,
   };
   const eventType = eventTypeOf(outcome.endpoint);
   const duration = Math.max(0, outcome.duration);
@@ -125,6 +129,7 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
       generationTime: metadata.generation_time,
       steps: metadata.steps,
       timeToFirstStep: metadata.time_to_first_step,
+      api: metadata.api,
     },
     metadata,
   };

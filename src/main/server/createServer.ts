@@ -10,6 +10,7 @@ import type { InfluxPusherStatus } from '../export/influxPusher';
 import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
+import { registerFrontDoor } from './openai/frontDoor';
 import { RequestLifecycle } from './requestLifecycle';
 import { createHostCheck, createTokenCheck } from './hostGuard';
 
@@ -145,6 +146,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
   });
   await registerDiffusionRoutes(app, lifecycle, { backend: deps.backend, defaultModel });
+  await registerFrontDoor(app, lifecycle, { backend: deps.backend, defaultModel, log });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);
 

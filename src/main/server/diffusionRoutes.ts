@@ -34,6 +34,7 @@ function diffusionDoor(endpoint: Endpoint): Door {
   const schema: z.ZodType = infill ? InfillBodySchema : GenerateBodySchema;
   const build = (infill ? toInfillRequest : toGenerateRequest) as (body: unknown) => DiffusionRequest;
   return {
+    api: 'diffusion',
     endpointOf: () => endpoint,
     accept: (body) => {
       const parsed = schema.safeParse(body);

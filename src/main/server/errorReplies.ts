@@ -4,9 +4,15 @@ import { DiffusionError, type ErrorBody } from '../../shared/errors';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-/** Sends an error in the one body shape of the taxonomy. */
+/**
+ * Sends an error in the one body shape of the taxonomy, or in the shape of the route's API when
+ * its config names one (`errorBody`: the OpenAI-compatible and llama.cpp routes), so that errors
+ * raised before a route's handler (Host, token) reach each client in a shape it can read.
+ */
 export function sendError(reply: FastifyReply, error: DiffusionError): FastifyReply {
-  const body: ErrorBody = error.toBody(String(reply.request.id));
+  const requestId = String(reply.request.id);
+  const shape = (reply.request.routeOptions.config as { errorBody?: (error: DiffusionError, requestId: string) => unknown } | undefined)?.errorBody;
+  const body: unknown = shape ? shape(error, requestId) : (error.toBody(requestId) satisfies ErrorBody);
   return reply.code(error.status).type('application/json; charset=utf-8').send(body);
 }
 

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiName } from '../../shared/apis';
 import { isStreamEndpoint, type Endpoint } from '../../shared/endpoints';
 import { DiffusionError, ERROR_STATUS } from '../../shared/errors';
 import type { TokenCountSource } from '../../shared/events';
@@ -42,8 +43,8 @@ export interface Answer {
   generationTime: number;
   steps: number | null;
   timeToFirstStep: number | null;
-  /** True when a stop sequence ended the text. */
-  stopped: boolean;
+  /** The stop sequence that ended the text, if one did. */
+  stoppedBy: string | null;
 }
 
 /** A request a door has read and accepted. */
@@ -73,6 +74,8 @@ export interface AnswerWriter {
  * timing, abort, in-flight counting, the stream limit, heartbeats and the one recorded event.
  */
 export interface Door<A extends AcceptedRequest = AcceptedRequest> {
+  /** Stored as `metadata.api`. */
+  readonly api: ApiName;
   /** The endpoint a request is recorded under when it fails before `accept` succeeds. */
   endpointOf(body: unknown): Endpoint;
   /** Reads the body; throws a `validation` DiffusionError naming the field. */
@@ -104,14 +107,18 @@ export function endpointFor(request: DiffusionRequest, stream: boolean): Endpoin
 }
 
 /** Cuts `text` at the first of the stop sequences; the sequence itself is not part of the answer. */
-export function cutAtStop(text: string, stop: readonly string[] | null): { text: string; stopped: boolean } {
+export function cutAtStop(text: string, stop: readonly string[] | null): { text: string; stoppedBy: string | null } {
   let at = -1;
+  let by: string | null = null;
   for (const sequence of stop ?? []) {
     if (sequence === '') continue;
     const found = text.indexOf(sequence);
-    if (found >= 0 && (at < 0 || found < at)) at = found;
+    if (found >= 0 && (at < 0 || found < at)) {
+      at = found;
+      by = sequence;
+    }
   }
-  return at < 0 ? { text, stopped: false } : { text: text.slice(0, at), stopped: true };
+  return at < 0 ? { text, stoppedBy: null } : { text: text.slice(0, at), stoppedBy: by };
 }
 
 /** Progress seen while a backend works. */
@@ -125,7 +132,11 @@ interface Progress {
 export function answerOf(result: BackendResult, progress: Progress, request: DiffusionRequest): Answer {
   const cut = cutAtStop(result.text, request.stop);
   // A count the backend made for text we then cut no longer applies; estimate the kept text instead.
-  const tokens = countTokens({ text: cut.text, success: true, ...(cut.stopped || result.tokenCount === undefined ? {} : { reported: result.tokenCount }) });
+  const tokens = countTokens({
+    text: cut.text,
+    success: true,
+    ...(cut.stoppedBy !== null || result.tokenCount === undefined ? {} : { reported: result.tokenCount }),
+  });
   return {
     text: cut.text,
     modelUsed: result.modelUsed,
@@ -134,7 +145,7 @@ export function answerOf(result: BackendResult, progress: Progress, request: Dif
     generationTime: result.generationTime ?? progress.backendSeconds,
     steps: result.steps ?? (progress.stepCount > 0 ? progress.stepCount : request.steps),
     timeToFirstStep: progress.timeToFirstStep ?? result.timeToFirstStep ?? null,
-    stopped: cut.stopped,
+    stoppedBy: cut.stoppedBy,
   };
 }
 
@@ -301,6 +312,7 @@ export class RequestLifecycle {
       steps,
       timeToFirstStep: ctx.progress.timeToFirstStep ?? answer?.timeToFirstStep ?? null,
       backend: ctx.backend.kind,
+      api: ctx.door.api,
     });
   }
 
@@ -327,7 +339,7 @@ export class RequestLifecycle {
         generationTime: 0,
         steps: null,
         timeToFirstStep: null,
-        stopped: false,
+        stoppedBy: null,
       };
       return ctx.answer;
     }

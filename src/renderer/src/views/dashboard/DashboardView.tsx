@@ -8,6 +8,7 @@ import { EmptyState, ErrorNotice, InfoNotice } from '../../components/Notices';
 import { Sparkline } from '../../components/Sparkline';
 import { endpointLabel, formatAgo, formatBucketTime, formatCount, formatPercent, formatRate, formatSeconds } from '../../format';
 import { useApp } from '../../state/appState';
+import { ApiBreakdown } from './ApiBreakdown';
 import { RecentEvents } from './RecentEvents';
 import { createDashboardData } from './dashboardData';
 
@@ -282,6 +283,7 @@ export function DashboardView() {
             <BreakdownChart kind="bar" label="Requests per model" items={models()} valueLabel="ok" secondaryLabel="errors" format={(v) => formatCount(v)} />
           </Show>
         </Panel>
+        <ApiBreakdown apis={data.summary()?.apis} />
         <Panel title="Endpoints" hint="in this window" span={12} testId="endpoint-table">
           <Show when={eventTypes().length > 0} fallback={<p class="panel-empty">No requests in this window.</p>}>
             <table class="table compact">
