@@ -4,6 +4,7 @@ import { ENDPOINTS, isStreamEndpoint, type Endpoint } from '../../shared/endpoin
 import { sseData } from '../../shared/frames';
 import { GenerateBodySchema, InfillBodySchema, toGenerateRequest, toInfillRequest, type DiffusionRequest, type GenerateResponse } from '../../shared/requests';
 import { validationError } from './errorReplies';
+import { StopScanner } from './stopScanner';
 import { RequestLifecycle, type AcceptedRequest, type AnswerWriter, type Door, type LifecycleDeps } from './requestLifecycle';
 
 export type { InFlightTracker } from './requestLifecycle';
@@ -11,6 +12,8 @@ export type DiffusionRouteDeps = LifecycleDeps;
 
 /** Our own contract's answers: `GenerateResponse`, the `status/step/delta/complete/error` frames. */
 function diffusionWriter(accepted: AcceptedRequest, requestId: string): AnswerWriter {
+  // Deltas stop at a stop sequence as the final text does; step canvases are relayed whole.
+  const scanner = new StopScanner(accepted.request.stop);
   return {
     json: (answer): GenerateResponse => ({
       text: answer.text,
@@ -21,7 +24,11 @@ function diffusionWriter(accepted: AcceptedRequest, requestId: string): AnswerWr
       request_id: requestId,
     }),
     open: () => sseData({ type: 'status', message: `generating with ${accepted.request.model_id ?? 'the default model'}`, request_id: requestId }),
-    frame: (frame) => sseData(frame),
+    frame: (frame) => {
+      if (frame.type !== 'delta') return sseData(frame);
+      const text = scanner.push(frame.text);
+      return text === '' ? '' : sseData({ type: 'delta', text });
+    },
     complete: (answer) =>
       sseData({ type: 'complete', text: answer.text, generation_time: answer.generationTime, model_used: answer.modelUsed, token_count: answer.tokenCount }),
     error: (error) => sseData({ type: 'error', error_type: error.type, message: error.message, retryable: error.retryable }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StopScanner } from '../../../src/main/server/openai/stopScanner';
+import { StopScanner } from '../../../src/main/server/stopScanner';
 import { renderChatPrompt } from '../../../src/main/server/openai/openAiRequests';
 import { answerOf, cutAtStop } from '../../../src/main/server/requestLifecycle';
 import type { DiffusionRequest } from '../../../src/shared/requests';

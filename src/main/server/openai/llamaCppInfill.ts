@@ -5,7 +5,7 @@ import { estimateTokenCount } from '../../metrics/requestEvent';
 import { validationError } from '../errorReplies';
 import type { AcceptedRequest, Answer, AnswerWriter, Door } from '../requestLifecycle';
 import { optionsOf } from './openAiRequests';
-import { StopScanner } from './stopScanner';
+import { StopScanner } from '../stopScanner';
 
 /**
  * llama.cpp's `POST /infill`, as llama.vim and llama.vscode send it (`input_prefix`,

@@ -3,7 +3,7 @@ import type { DiffusionRequest } from '../../../shared/requests';
 import { estimateTokenCount } from '../../metrics/requestEvent';
 import type { Answer, AnswerWriter } from '../requestLifecycle';
 import type { OpenAiAccepted } from './openAiRequests';
-import { StopScanner } from './stopScanner';
+import { StopScanner } from '../stopScanner';
 
 /** OpenAI's error shape: `{error: {message, type, param, code}}`; `code` names our taxonomy type. */
 export interface OpenAiErrorBody {
