@@ -114,7 +114,8 @@ export class OpenAiBackend implements DiffusionBackend {
       top_p: request.top_p,
       // Not in OpenAI's schema, but SGLang and vLLM accept it and others ignore it.
       ...(request.top_k === null ? {} : { top_k: request.top_k }),
-      ...(request.stop === null ? {} : { stop: request.stop }),
+      // vLLM refuses more than four; we cut at every one of them ourselves anyway.
+      ...(request.stop === null ? {} : { stop: request.stop.slice(0, 4) }),
       ...(request.seed === null ? {} : { seed: request.seed }),
       stream: true,
       // Asks for a last chunk with `usage`, so we store the real token count.

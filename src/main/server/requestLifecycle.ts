@@ -348,8 +348,9 @@ export class RequestLifecycle {
     ctx.releases.push(() => this.deps.inFlight?.end(endpoint));
     ctx.backendStarted = true;
     const backendStart = performance.now();
+    let result: BackendResult;
     try {
-      const result = await ctx.backend.run(request, {
+      result = await ctx.backend.run(request, {
         signal: ctx.abort.signal,
         onFrame: (frame) => {
           if (frame.type === 'step' || frame.type === 'delta') {
@@ -359,12 +360,11 @@ export class RequestLifecycle {
           relay?.(frame);
         },
       });
-      ctx.progress.backendSeconds = (performance.now() - backendStart) / 1000;
-      ctx.answer = answerOf(result, ctx.progress, request);
-      return ctx.answer;
     } finally {
       ctx.progress.backendSeconds = (performance.now() - backendStart) / 1000;
     }
+    ctx.answer = answerOf(result, ctx.progress, request);
+    return ctx.answer;
   }
 
   private async jsonAnswer(ctx: RequestContext, reply: FastifyReply, accepted: AcceptedRequest, writer: AnswerWriter): Promise<FastifyReply> {
