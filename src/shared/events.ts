@@ -25,6 +25,12 @@ export interface EventMetadata {
   token_count_source: TokenCountSource;
   /** The door the request came through (`diffusion` for our own routes). */
   api: ApiName;
+  /** Text-carrying chunks of an OpenAI-compatible stream (blocks, canvases or tokens); only on such rows. */
+  chunks?: number;
+  /** Seconds from sending the upstream request to its first text-carrying chunk; only on such rows. */
+  time_to_first_chunk?: number;
+  /** The backend's own id of the request, when it sent one; only on such rows. */
+  upstream_request_id?: string;
 }
 
 /** One row of `performance_events`, metadata decoded. */

@@ -30,6 +30,15 @@ export interface BackendResult {
   steps?: number;
   /** Seconds from sending the request to the first `step` or `delta` frame, when streamed. */
   timeToFirstStep?: number;
+  /**
+   * Text-carrying chunks of an OpenAI-compatible stream: one per block for block diffusion
+   * (SGLang's dLLM mode), one per canvas (vLLM), one per token for autoregressive servers.
+   */
+  chunks?: number;
+  /** Seconds from sending the request to the first text-carrying chunk (the first block). */
+  timeToFirstChunk?: number;
+  /** The backend's own id of the request (`request_id`, `X-Request-Id`, `X-Correlation-ID`). */
+  upstreamRequestId?: string;
 }
 
 export interface RunOptions {

@@ -1,13 +1,23 @@
-import { z } from 'zod';
-import { DiffusionError } from '../../shared/errors';
-import { StreamFrameSchema, type StreamFrame } from '../../shared/frames';
 import type { DiffusionRequest } from '../../shared/requests';
 import type { BackendHealth, BackendResult, DiffusionBackend, RunOptions } from './diffusionBackend';
+import { dllmErrorType, DllmStreamReader, readDllmAnswer } from './dllmFrameReader';
 import { HealthProbe } from './healthProbe';
 import { parseModelList } from './modelList';
 import { readSseData } from './sseStream';
-import { malformedError, upstreamErrorType } from './upstreamErrors';
+import { malformedError, type ErrorClassifier } from './upstreamErrors';
 import { UpstreamHttp, type UpstreamExchange } from './upstreamHttp';
+
+/**
+ * The type of an HTTP error whose body names no type of ours: a 503 is a model that cannot serve
+ * (loading, not loaded), a 429 a rate limit; otherwise the message decides (Reynard answers 500
+ * with "Model … not available"). A plain 404 stays `backend`: "no such route" to the fallback.
+ */
+const classifyDllmError: ErrorClassifier = (status, body) => {
+  if (status === 503) return 'model_unavailable';
+  // YipYap limits streams per client with 429; our client should back off just the same.
+  if (status === 429) return 'rate_limited';
+  return dllmErrorType(body.code, body.message ?? '');
+};
 
 /** Options of a `DllmBackend`. */
 export interface DllmBackendOptions {
@@ -20,16 +30,6 @@ export interface DllmBackendOptions {
   /** Bearer token, e.g. for another Diffusion Monitor started with `--token`. */
   apiKey?: string | null;
 }
-
-/** The non-stream answer of `/api/diffusion/generate` and `/infill`, read leniently. */
-const NonStreamAnswerSchema = z.object({
-  text: z.string(),
-  model_id: z.string().optional(),
-  generation_time: z.number().optional(),
-  token_count: z.number().int().min(0).nullable().optional(),
-  steps: z.number().int().min(0).nullable().optional(),
-  request_id: z.string().optional(),
-});
 
 /**
  * Client of a backend that speaks our own `/api/diffusion/*` contract (a Python process running
@@ -57,15 +57,15 @@ export class DllmBackend implements DiffusionBackend {
     const sentAt = performance.now();
     const exchange = await this.http.open({ method: 'POST', path: `${route}/stream`, json: body, accept: 'text/event-stream', signal: options.signal });
     if (exchange.status === 404) {
-      const error = await exchange.httpError();
+      const error = await exchange.httpError(classifyDllmError);
       // A typed 404 (`model_unavailable`) is the backend's answer; an untyped one means "no such route".
       if (error.type !== 'backend') throw error;
       return this.runWithoutStream(route, body, request, options.signal);
     }
-    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError();
+    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError(classifyDllmError);
     // Some services ignore the stream route's nature and answer JSON; take the answer anyway.
-    if (/\bjson\b/i.test(exchange.contentType)) return this.nonStreamResult(await exchange.json(), request, exchange.url);
-    return this.readStream(exchange, sentAt, options);
+    if (/\bjson\b/i.test(exchange.contentType)) return this.nonStreamResult(exchange, request);
+    return this.readStream(exchange, request, sentAt, options);
   }
 
   async listModels(signal?: AbortSignal): Promise<string[]> {
@@ -80,12 +80,17 @@ export class DllmBackend implements DiffusionBackend {
     return this.http.close();
   }
 
-  /** The request body of the upstream route; null options are left out so the backend's defaults apply. */
+  /**
+   * The request body of the upstream route; null options are left out so the backend's defaults
+   * apply. The seed family reads `prompt` and `max_new_tokens`, Reynard's port `text` and
+   * `max_length`; both ignore fields they do not know, so both spellings are sent.
+   */
   private upstreamBody(request: DiffusionRequest): Record<string, unknown> {
-    const text = request.kind === 'generate' ? { prompt: request.prompt } : { prefix: request.prefix, suffix: request.suffix };
+    const text = request.kind === 'generate' ? { prompt: request.prompt, text: request.prompt } : { prefix: request.prefix, suffix: request.suffix };
     const options = {
       model_id: request.model_id ?? this.model,
       max_new_tokens: request.max_new_tokens,
+      max_length: request.max_new_tokens,
       steps: request.steps,
       temperature: request.temperature,
       top_p: request.top_p,
@@ -96,66 +101,31 @@ export class DllmBackend implements DiffusionBackend {
     return { ...text, ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== null)) };
   }
 
-  private async readStream(exchange: UpstreamExchange, sentAt: number, options: RunOptions): Promise<BackendResult> {
-    let result: BackendResult | null = null;
-    let stepFrames = 0;
-    let lastStep = 0;
-    let firstProgressAt: number | null = null;
-    await readSseData(exchange, (data) => {
-      const frame = parseFrame(data, exchange.url);
-      switch (frame.type) {
-        case 'status':
-          options.onFrame?.(frame);
-          return 'continue';
-        case 'step':
-          firstProgressAt ??= performance.now();
-          stepFrames += 1;
-          lastStep = frame.step;
-          options.onFrame?.(frame);
-          return 'continue';
-        case 'delta':
-          firstProgressAt ??= performance.now();
-          options.onFrame?.(frame);
-          return 'continue';
-        case 'complete': {
-          const steps = stepFrames > 0 ? Math.max(stepFrames, lastStep) : undefined;
-          result = {
-            text: frame.text,
-            modelUsed: frame.model_used,
-            tokenCount: frame.token_count,
-            generationTime: frame.generation_time,
-            ...(steps === undefined ? {} : { steps }),
-            ...(firstProgressAt === null ? {} : { timeToFirstStep: (firstProgressAt - sentAt) / 1000 }),
-          };
-          return 'stop';
-        }
-        case 'error':
-          throw new DiffusionError(upstreamErrorType(frame.error_type), `backend at ${exchange.url} reported ${frame.error_type}: ${frame.message}`, {
-            details: { upstream_error_type: frame.error_type, upstream_retryable: frame.retryable },
-          });
-      }
+  private async readStream(exchange: UpstreamExchange, request: DiffusionRequest, sentAt: number, options: RunOptions): Promise<BackendResult> {
+    const reader = new DllmStreamReader({
+      url: exchange.url,
+      fallbackModel: this.fallbackModel(request),
+      sentAt,
+      ...upstreamIdOf(exchange),
     });
-    if (result === null) throw malformedError('a stream that ended without a complete frame', exchange.url);
-    return result;
+    const onFrame = options.onFrame ?? (() => undefined);
+    await readSseData(exchange, (data, event) => reader.read(data, event, onFrame));
+    return reader.finish();
   }
 
   private async runWithoutStream(route: string, body: Record<string, unknown>, request: DiffusionRequest, signal: AbortSignal): Promise<BackendResult> {
     const exchange = await this.http.open({ method: 'POST', path: route, json: body, accept: 'application/json', signal });
-    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError();
-    return this.nonStreamResult(await exchange.json(), request, exchange.url);
+    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError(classifyDllmError);
+    return this.nonStreamResult(exchange, request);
   }
 
-  private nonStreamResult(json: unknown, request: DiffusionRequest, url: string): BackendResult {
-    const parsed = NonStreamAnswerSchema.safeParse(json);
-    if (!parsed.success) throw malformedError('an answer without a text field', url, JSON.stringify(json));
-    const answer = parsed.data;
-    return {
-      text: answer.text,
-      modelUsed: answer.model_id ?? request.model_id ?? this.model ?? 'unknown',
-      ...(answer.token_count == null ? {} : { tokenCount: answer.token_count }),
-      ...(answer.generation_time === undefined ? {} : { generationTime: answer.generation_time }),
-      ...(answer.steps == null ? {} : { steps: answer.steps }),
-    };
+  private async nonStreamResult(exchange: UpstreamExchange, request: DiffusionRequest): Promise<BackendResult> {
+    return readDllmAnswer(await exchange.json(), { url: exchange.url, fallbackModel: this.fallbackModel(request), ...upstreamIdOf(exchange) });
+  }
+
+  /** The model recorded when the backend names none: the requested one, else the configured default. */
+  private fallbackModel(request: DiffusionRequest): string {
+    return request.model_id ?? this.model ?? 'default';
   }
 
   private async fetchModels(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<string[]> {
@@ -168,18 +138,8 @@ export class DllmBackend implements DiffusionBackend {
   }
 }
 
-/**
- * Parses and validates one SSE payload. Valid frames are returned as sent, not as zod's stripped
- * copy, so fields a newer backend adds reach our clients unchanged.
- */
-function parseFrame(data: string, url: string): StreamFrame {
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    throw malformedError('an SSE frame that is not JSON', url, data);
-  }
-  const parsed = StreamFrameSchema.safeParse(json);
-  if (!parsed.success) throw malformedError(`an invalid SSE frame (${parsed.error.issues[0]?.message ?? 'unknown shape'})`, url, data);
-  return json as StreamFrame;
+/** The backend's own request id from the headers: ours and most servers send `X-Request-Id`, YipYap `X-Correlation-ID`. */
+function upstreamIdOf(exchange: UpstreamExchange): { upstreamRequestId?: string } {
+  const id = exchange.header('x-request-id') ?? exchange.header('x-correlation-id');
+  return id === undefined || id === '' ? {} : { upstreamRequestId: id.slice(0, 200) };
 }

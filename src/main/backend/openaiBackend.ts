@@ -1,12 +1,12 @@
-import { z } from 'zod';
 import { DiffusionError } from '../../shared/errors';
 import type { DiffusionRequest } from '../../shared/requests';
 import type { OpenAiGenerateApi, OpenAiInfillApi } from '../config';
 import type { BackendHealth, BackendResult, DiffusionBackend, RunOptions } from './diffusionBackend';
 import { HealthProbe } from './healthProbe';
 import { parseModelList } from './modelList';
+import { OpenAiStreamReader, readOpenAiAnswer } from './openaiChunkReader';
 import { readSseData } from './sseStream';
-import { malformedError, parseErrorBody, upstreamErrorType, type ErrorClassifier } from './upstreamErrors';
+import { malformedError, type ErrorClassifier } from './upstreamErrors';
 import { UpstreamHttp, type UpstreamExchange } from './upstreamHttp';
 
 /** How long a model discovered through `/v1/models` stays the default. */
@@ -29,27 +29,6 @@ export interface OpenAiBackendOptions {
   /** Mercury's `diffusing: true`: each chunk is a whole draft that replaces the previous one. */
   diffusing?: boolean;
 }
-
-/** One streamed chunk of chat, completions or FIM, read leniently: servers differ in the details. */
-const ChunkSchema = z.object({
-  model: z.string().optional(),
-  choices: z
-    .array(
-      z.object({
-        delta: z.object({ content: z.string().nullable().optional() }).nullable().optional(),
-        message: z.object({ content: z.string().nullable().optional() }).nullable().optional(),
-        text: z.string().nullable().optional(),
-        finish_reason: z.string().nullable().optional(),
-      }),
-    )
-    .optional(),
-  usage: z
-    .object({ completion_tokens: z.number().int().min(0).optional() })
-    .nullable()
-    .optional(),
-  error: z.unknown().optional(),
-});
-type Chunk = z.infer<typeof ChunkSchema>;
 
 /** A 404 that names a model means the model is unknown; any other 404 is a route the server lacks. */
 const classifyOpenAiError: ErrorClassifier = (status, body) =>
@@ -90,7 +69,7 @@ export class OpenAiBackend implements DiffusionBackend {
     const exchange = await this.http.open({ method: 'POST', path, json: body, accept: 'text/event-stream', signal: options.signal });
     if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError(classifyOpenAiError);
     // A server that ignores `stream: true` answers one JSON document; take it anyway.
-    if (/\bjson\b/i.test(exchange.contentType)) return this.resultOf(parseChunk(await exchange.json(), exchange.url), model, exchange.url);
+    if (/\bjson\b/i.test(exchange.contentType)) return readOpenAiAnswer(await exchange.json(), model, exchange.url);
     return this.readStream(exchange, model, sentAt, options);
   }
 
@@ -132,59 +111,10 @@ export class OpenAiBackend implements DiffusionBackend {
   }
 
   private async readStream(exchange: UpstreamExchange, model: string, sentAt: number, options: RunOptions): Promise<BackendResult> {
-    let text = '';
-    let drafts = 0;
-    let modelUsed = model;
-    let tokenCount: number | undefined;
-    let firstProgressAt: number | null = null;
-    let finished = false;
-    const verdict = await readSseData(exchange, (data) => {
-      if (data.trim() === '[DONE]') return 'stop';
-      let json: unknown;
-      try {
-        json = JSON.parse(data);
-      } catch {
-        throw malformedError('an SSE chunk that is not JSON', exchange.url, data);
-      }
-      const chunk = parseChunk(json, exchange.url);
-      if (chunk.model) modelUsed = chunk.model;
-      if (chunk.usage?.completion_tokens !== undefined) tokenCount = chunk.usage.completion_tokens;
-      const choice = chunk.choices?.[0];
-      if (choice === undefined) return 'continue';
-      const piece = choice.delta?.content ?? choice.text ?? '';
-      if (piece !== '') {
-        firstProgressAt ??= performance.now();
-        if (this.diffusing) {
-          // Mercury sends the whole current draft each time; it replaces the previous one.
-          drafts += 1;
-          text = piece;
-          options.onFrame?.({ type: 'step', step: drafts, total_steps: null, text: piece, masked: null });
-        } else {
-          text += piece;
-          options.onFrame?.({ type: 'delta', text: piece });
-        }
-      }
-      if (choice.finish_reason) finished = true;
-      return 'continue';
-    });
-    // Without [DONE] only a finish_reason tells a complete answer from a cut one.
-    if (verdict === 'ended' && !finished) throw malformedError('a stream that ended before [DONE]', exchange.url);
-    return {
-      text,
-      modelUsed,
-      ...(tokenCount === undefined ? {} : { tokenCount }),
-      ...(this.diffusing && drafts > 0 ? { steps: drafts } : {}),
-      ...(firstProgressAt === null ? {} : { timeToFirstStep: (firstProgressAt - sentAt) / 1000 }),
-    };
-  }
-
-  /** The result of a non-streamed answer (`choices[0].message.content` or `.text`). */
-  private resultOf(chunk: Chunk, model: string, url: string): BackendResult {
-    const choice = chunk.choices?.[0];
-    const text = choice?.message?.content ?? choice?.text ?? choice?.delta?.content;
-    if (text === undefined || text === null) throw malformedError('an answer without choices', url, JSON.stringify(chunk));
-    const tokenCount = chunk.usage?.completion_tokens;
-    return { text, modelUsed: chunk.model ?? model, ...(tokenCount === undefined ? {} : { tokenCount }) };
+    const reader = new OpenAiStreamReader({ url: exchange.url, model, diffusing: this.diffusing, sentAt });
+    const onFrame = options.onFrame ?? (() => undefined);
+    const verdict = await readSseData(exchange, (data) => reader.read(data, onFrame));
+    return reader.finish(verdict);
   }
 
   /** The first model the server lists, remembered for a minute so runs do not each pay a round trip. */
@@ -207,18 +137,4 @@ export class OpenAiBackend implements DiffusionBackend {
     if (models === null) throw malformedError('a model list in an unknown shape', exchange.url, JSON.stringify(json));
     return models;
   }
-}
-
-/** Validates a chunk; an `error` object inside a 200 stream (vLLM does this) becomes a typed error. */
-function parseChunk(json: unknown, url: string): Chunk {
-  const parsed = ChunkSchema.safeParse(json);
-  if (!parsed.success) throw malformedError(`an invalid chunk (${parsed.error.issues[0]?.message ?? 'unknown shape'})`, url, JSON.stringify(json));
-  const chunk = parsed.data;
-  if (chunk.error !== undefined && chunk.error !== null) {
-    const body = parseErrorBody(JSON.stringify({ error: chunk.error }));
-    const reported = upstreamErrorType(body.type);
-    const type = reported === 'backend' && body.code === 'model_not_found' ? 'model_unavailable' : reported;
-    throw new DiffusionError(type, `backend at ${url} reported an error mid-stream: ${body.message ?? JSON.stringify(chunk.error)}`);
-  }
-  return chunk;
 }

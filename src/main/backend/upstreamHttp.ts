@@ -108,6 +108,7 @@ export class UpstreamExchange {
   private endReason: EndReason | null = null;
   private gotHeaders = false;
   private body: Dispatcher.ResponseData['body'] | null = null;
+  private headers: Dispatcher.ResponseData['headers'] = {};
   private reader: AsyncIterator<Uint8Array> | null = null;
   private readonly decoder = new TextDecoder();
   private ended = false;
@@ -132,6 +133,7 @@ export class UpstreamExchange {
       this.status = response.statusCode;
       const type = response.headers['content-type'];
       this.contentType = (Array.isArray(type) ? type[0] : type) ?? '';
+      this.headers = response.headers;
       this.gotHeaders = true;
     } catch (error) {
       throw this.release(this.failure(error));
@@ -146,6 +148,12 @@ export class UpstreamExchange {
    */
   throwIfEnded(): void {
     if (this.endReason === 'timeout' || this.endReason === 'cancelled') throw this.release(this.failure(undefined));
+  }
+
+  /** A response header (lower-case name), its first value when repeated. */
+  header(name: string): string | undefined {
+    const value = this.headers[name];
+    return Array.isArray(value) ? value[0] : value;
   }
 
   /** Restarts the silence timer: the backend just said something. */

@@ -39,6 +39,10 @@ export interface RequestOutcome {
   backend?: string | null;
   /** The door the request came through; `diffusion` (our own routes) when left out. */
   api?: ApiName;
+  /** Stored as `metadata.chunks`, `time_to_first_chunk`, `upstream_request_id` when known. */
+  chunks?: number;
+  timeToFirstChunk?: number;
+  upstreamRequestId?: string;
 }
 
 /** Python's `len()` counts code points, not UTF-16 units; the seed's estimate is defined on it. */
@@ -106,6 +110,9 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     request_id: outcome.requestId,
     token_count_source: tokens.source,
     api: outcome.api ?? DEFAULT_API,
+    ...(outcome.chunks === undefined ? {} : { chunks: outcome.chunks }),
+    ...(outcome.timeToFirstChunk === undefined ? {} : { time_to_first_chunk: outcome.timeToFirstChunk }),
+    ...(outcome.upstreamRequestId === undefined ? {} : { upstream_request_id: outcome.upstreamRequestId }),
   };
   const eventType = eventTypeOf(outcome.endpoint);
   const duration = Math.max(0, outcome.duration);

@@ -176,6 +176,8 @@ class RequestContext {
   modelId: string;
   request: DiffusionRequest | null = null;
   answer: Answer | null = null;
+  /** What the backend answered, for the row's upstream details (chunks, the backend's own id). */
+  result: BackendResult | null = null;
   error: DiffusionError | null = null;
   status = 200;
   backendStarted = false;
@@ -290,7 +292,7 @@ export class RequestLifecycle {
 
   private record(ctx: RequestContext): void {
     if (!ctx.settle()) return;
-    const { request, answer, error } = ctx;
+    const { request, answer, error, result } = ctx;
     const steps = answer?.steps ?? (ctx.progress.stepCount > 0 ? ctx.progress.stepCount : (request?.steps ?? null));
     this.deps.store.record({
       endpoint: ctx.endpoint,
@@ -313,6 +315,9 @@ export class RequestLifecycle {
       timeToFirstStep: ctx.progress.timeToFirstStep ?? answer?.timeToFirstStep ?? null,
       backend: ctx.backend.kind,
       api: ctx.door.api,
+      ...(result?.chunks === undefined ? {} : { chunks: result.chunks }),
+      ...(result?.timeToFirstChunk === undefined ? {} : { timeToFirstChunk: result.timeToFirstChunk }),
+      ...(result?.upstreamRequestId === undefined ? {} : { upstreamRequestId: result.upstreamRequestId }),
     });
   }
 
@@ -363,6 +368,7 @@ export class RequestLifecycle {
     } finally {
       ctx.progress.backendSeconds = (performance.now() - backendStart) / 1000;
     }
+    ctx.result = result;
     ctx.answer = answerOf(result, ctx.progress, request);
     return ctx.answer;
   }

@@ -3,7 +3,7 @@ import { DllmBackend } from '../../../src/main/backend/dllmBackend';
 import type { StepFrame } from '../../../src/shared/frames';
 import { Closer, failureOf, frameRecorder, generateRequest, infillRequest, waitFor } from '../../fixtures/backendHarness';
 import { DEFAULT_GENERATE_ANSWER, DEFAULT_INFILL_ANSWER, MASK, startFakeDllmServer } from '../../fixtures/fakeDllmServer';
-import { listenFake, startSse, tokenize } from '../../fixtures/fakeHttp';
+import { listenFake, sendJson, startSse, tokenize } from '../../fixtures/fakeHttp';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
@@ -42,12 +42,21 @@ describe('DllmBackend', () => {
     expect(fake.requests.map((r) => r.path)).toEqual(['/api/diffusion/generate/stream']);
   });
 
-  it('sends the options, leaving out nulls and the user id', async () => {
+  it('sends the options under both spellings (seed and Reynard), leaving out nulls and the user id', async () => {
     const { fake, backend } = await setUp();
 
     await backend.run(generateRequest({ prompt: 'p', temperature: 0.7, top_k: 20, user_id: 'alice' }), { signal: new AbortController().signal });
 
-    expect(fake.requests[0]?.body).toEqual({ prompt: 'p', max_new_tokens: 64, temperature: 0.7, top_p: 0.9, top_k: 20, alg: 'entropy' });
+    expect(fake.requests[0]?.body).toEqual({
+      prompt: 'p',
+      text: 'p',
+      max_new_tokens: 64,
+      max_length: 64,
+      temperature: 0.7,
+      top_p: 0.9,
+      top_k: 20,
+      alg: 'entropy',
+    });
     expect(fake.requests[0]?.headers.accept).toBe('text/event-stream');
   });
 
@@ -171,7 +180,7 @@ describe('DllmBackend', () => {
     expect(result.steps).toBe(1);
   });
 
-  it('maps a frame of the wrong shape to backend', async () => {
+  it('maps a stream whose only step cannot be used to backend, naming the missing field', async () => {
     const fake = closer.add(
       await listenFake(({ res }) => {
         startSse(res);
@@ -183,7 +192,45 @@ describe('DllmBackend', () => {
     const error = await failureOf(backend.run(generateRequest(), { signal: new AbortController().signal }));
 
     expect(error.type).toBe('backend');
-    expect(error.message).toContain('invalid SSE frame');
+    expect(error.message).toContain('ended without a complete frame');
+    expect(error.message).toContain('step frame whose field `text` is missing');
+    expect(error.message).toContain('{"type":"step","step":"three"}');
+  });
+
+  it('times out a stream that only sends heartbeat frames: they are no progress', async () => {
+    const fake = closer.add(
+      await listenFake(async ({ res }) => {
+        startSse(res);
+        res.write(`data: ${JSON.stringify({ type: 'status', message: 'warming up' })}\n\n`);
+        for (let i = 0; i < 40 && !res.destroyed; i++) {
+          res.write(`data: ${JSON.stringify({ type: 'heartbeat', n: i })}\n\nevent: ping\ndata: {}\n\n`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        res.end();
+      }, {}),
+    );
+    const backend = closer.add(new DllmBackend({ url: fake.url, timeoutSeconds: 0.3 }));
+    const { frames, onFrame } = frameRecorder();
+
+    const error = await failureOf(backend.run(generateRequest(), { signal: new AbortController().signal, onFrame }));
+
+    expect(error.type).toBe('timeout');
+    expect(frames).toEqual([{ type: 'status', message: 'warming up' }]);
+  });
+
+  it.each([
+    [429, { detail: 'Too many concurrent streams' }, 'rate_limited'],
+    [503, { detail: 'LLaDA is loading' }, 'model_unavailable'],
+    [500, { detail: 'Text generation error: Model dreamon not available' }, 'model_unavailable'],
+    [500, { detail: 'Text generation error: CUDA out of memory' }, 'backend'],
+  ] as const)('classifies an HTTP %i with %j as %s', async (status, body, type) => {
+    const fake = closer.add(await listenFake(({ res }) => sendJson(res, status, body), {}));
+    const backend = closer.add(new DllmBackend({ url: fake.url, timeoutSeconds: 5 }));
+
+    const error = await failureOf(backend.run(generateRequest(), { signal: new AbortController().signal }));
+
+    expect(error.type).toBe(type);
+    expect(error.message).toContain(body.detail);
   });
 
   it('maps unparseable JSON from the plain route to backend', async () => {
