@@ -159,6 +159,13 @@ describe('the official openai client against the front door (OpenAI-compatible b
     expect(page.data[0]).toMatchObject({ object: 'model', owned_by: 'openai' });
     expect(await client.models.retrieve('fake-llada2-mini')).toMatchObject({ id: 'fake-llada2-mini' });
     await expect(client.models.retrieve('no-such-model')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    // A route we lack answers in OpenAI's shape too, so a tool's probe reads a clear error.
+    const missing = await client.embeddings.create({ model: 'fake-llada2-mini', input: 'x' }).catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((missing as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({
+      type: 'invalid_request_error',
+      message: expect.stringContaining('/v1/embeddings') as string,
+    });
   });
 
   it('counts the front door per API in the summary and the Prometheus export', async () => {

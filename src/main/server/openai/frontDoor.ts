@@ -71,24 +71,34 @@ export async function registerFrontDoor(app: FastifyInstance, lifecycle: Request
     return { models: listed.length > 0 || fallback === null ? listed : [fallback], backend };
   };
 
-  await app.register(async (scope) => {
-    scope.setErrorHandler((error, request, reply) => {
-      const mapped = toDiffusionError(error);
-      if (mapped.type === 'internal') deps.log.error(`${request.method} ${request.url}: ${(error as Error).stack ?? String(error)}`);
-      return reply.code(mapped.status).type('application/json; charset=utf-8').send(openAiErrorBody(mapped));
-    });
-    const config = { errorBody: (error: DiffusionError) => openAiErrorBody(error) };
+  await app.register(
+    async (scope) => {
+      scope.setErrorHandler((error, request, reply) => {
+        const mapped = toDiffusionError(error);
+        if (mapped.type === 'internal') deps.log.error(`${request.method} ${request.url}: ${(error as Error).stack ?? String(error)}`);
+        return reply.code(mapped.status).type('application/json; charset=utf-8').send(openAiErrorBody(mapped));
+      });
+      // Tools probe for routes we lack (`/v1/embeddings`, `/v1/responses`): answer in their shape.
+      scope.setNotFoundHandler((request, reply) =>
+        reply
+          .code(404)
+          .type('application/json; charset=utf-8')
+          .send(openAiErrorBody(new DiffusionError('validation', `no route ${request.method} ${request.url.split('?')[0]}`, { status: 404 }))),
+      );
+      const config = { errorBody: (error: DiffusionError) => openAiErrorBody(error) };
 
-    scope.get('/v1/models', { config }, async (_request, reply) => {
-      const { models, backend } = await listModels(reply);
-      return { object: 'list', data: models.map((id) => modelCard(id, backend)) };
-    });
+      scope.get('/models', { config }, async (_request, reply) => {
+        const { models, backend } = await listModels(reply);
+        return { object: 'list', data: models.map((id) => modelCard(id, backend)) };
+      });
 
-    scope.get<{ Params: { '*': string } }>('/v1/models/*', { config }, async (request, reply) => {
-      const id = request.params['*'];
-      const { models, backend } = await listModels(reply);
-      if (!models.includes(id)) throw new DiffusionError('validation', `the model ${JSON.stringify(id)} does not exist`, { status: 404 });
-      return modelCard(id, backend);
-    });
-  });
+      scope.get<{ Params: { '*': string } }>('/models/*', { config }, async (request, reply) => {
+        const id = request.params['*'];
+        const { models, backend } = await listModels(reply);
+        if (!models.includes(id)) throw new DiffusionError('validation', `the model ${JSON.stringify(id)} does not exist`, { status: 404 });
+        return modelCard(id, backend);
+      });
+    },
+    { prefix: '/v1' },
+  );
 }
