@@ -20,12 +20,29 @@ function devServerCsp(): Plugin {
   };
 }
 
+/**
+ * Packages the main process loads from node_modules at run time: only native modules, whose
+ * `.node` files cannot be bundled. Everything else is bundled, so nothing inside app.asar loads an
+ * ES module through `require` (`@fastify/static` → `content-disposition@3`, `light-my-request` →
+ * `cookie@2`; electron/electron#46614). electron-builder.yml packs exactly these into node_modules.
+ */
+export const MAIN_EXTERNALS = ['better-sqlite3', 'onnxruntime-node'];
+
+/** The main process's entry points, one output file each (add a worker thread here). */
+export const MAIN_INPUTS: Record<string, string> = {
+  index: resolve(__dirname, 'src/main/index.ts'),
+};
+
 export default defineConfig({
   main: {
-    plugins: [externalizeDepsPlugin()],
     build: {
+      externalizeDeps: false,
+      // undici probes for `node:sqlite` (its optional cache store) with a lazy `require`; hoisted
+      // to a static import it would fail to load wherever that module is missing or flagged.
+      commonjsOptions: { ignore: ['node:sqlite'] },
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') },
+        input: MAIN_INPUTS,
+        external: [...MAIN_EXTERNALS, ...MAIN_EXTERNALS.map((name) => new RegExp(`^${name}/`))],
       },
     },
   },

@@ -17,6 +17,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // The built app: electron-builder's layout and the main bundle under plain Node (needs `npm run build`).
+      {
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false } },
     ],
   },

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { electronPackage } from './electronBinary.mjs';
+import { binEntry } from './launch.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,13 +39,17 @@ if (!force && existsSync(join(target, 'better_sqlite3.node')) && existsSync(mani
 // Work on a copy so Node's build in node_modules/better-sqlite3/build stays untouched.
 const work = mkdtempSync(join(tmpdir(), 'better-sqlite3-electron-'));
 cpSync(sqliteDir, work, { recursive: true, filter: (path) => !path.startsWith(join(sqliteDir, 'build')) });
-const bin = (name) => join(root, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
-const run = (command, args) => spawnSync(command, args, { cwd: work, stdio: 'inherit', shell: process.platform === 'win32' }).status === 0;
+// Node runs each tool's JavaScript entry directly, without a shell (paths with spaces, Windows).
+const tool = (name) => {
+  const packageJson = require.resolve(`${name}/package.json`);
+  return binEntry({ dir: dirname(packageJson), ...JSON.parse(readFileSync(packageJson, 'utf8')) }, name);
+};
+const run = (name, args) => spawnSync(process.execPath, [tool(name), ...args], { cwd: work, stdio: 'inherit', shell: false }).status === 0;
 
 console.log(`building better-sqlite3 ${sqliteVersion} for Electron ${electron.version} (ABI ${wanted.abi}, ${process.platform}-${process.arch})`);
 const ok =
-  run(bin('prebuild-install'), ['--runtime', 'electron', '--target', electron.version, '--arch', process.arch, '--verbose']) ||
-  run(bin('node-gyp'), [
+  run('prebuild-install', ['--runtime', 'electron', '--target', electron.version, '--arch', process.arch, '--verbose']) ||
+  run('node-gyp', [
     'rebuild',
     '--release',
     `--target=${electron.version}`,

@@ -10,12 +10,25 @@ export function electronPackage() {
   return { dir: dirname(packageJson), version: JSON.parse(readFileSync(packageJson, 'utf8')).version };
 }
 
-/** The Electron executable when its binary was downloaded, else `null`. */
-export function electronExecutable() {
+/** The executable's path inside an Electron dist folder, as electron's install.js names it. */
+export function executableInDist(platform = process.platform) {
+  if (platform === 'darwin' || platform === 'mas') return 'Electron.app/Contents/MacOS/Electron';
+  if (platform === 'win32') return 'electron.exe';
+  return 'electron';
+}
+
+/**
+ * The Electron executable when its binary is there, else `null`. `ELECTRON_OVERRIDE_DIST_PATH` is a
+ * folder (electron's index.js joins the executable's name to it), never the executable itself.
+ */
+export function electronExecutable(env = process.env, platform = process.platform) {
   const { dir } = electronPackage();
-  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) return process.env.ELECTRON_OVERRIDE_DIST_PATH;
   const pathFile = join(dir, 'path.txt');
-  if (!existsSync(pathFile)) return null;
-  const executable = join(dir, 'dist', readFileSync(pathFile, 'utf8').trim());
-  return existsSync(executable) ? executable : null;
+  const named = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
+  const executable = env.ELECTRON_OVERRIDE_DIST_PATH
+    ? join(env.ELECTRON_OVERRIDE_DIST_PATH, named ?? executableInDist(platform))
+    : named
+      ? join(dir, 'dist', named)
+      : null;
+  return executable !== null && existsSync(executable) ? executable : null;
 }

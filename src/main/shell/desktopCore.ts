@@ -10,6 +10,7 @@ import { dashboardPlugin } from '../server/dashboardPlugin';
 import { createMonitorService, type MonitorService } from '../server/monitorService';
 import { applyLiveSettings, type SettingsService } from '../settingsService';
 import { backendOptionsFromConfig } from '../backend/createBackend';
+import { detectForeignListener } from './foreignListener';
 import { canListen, findFreePort } from './freePort';
 
 export interface DesktopCoreOptions {
@@ -20,6 +21,8 @@ export interface DesktopCoreOptions {
   /** The renderer build, also served by the embedded server for browsers. */
   rendererDir: string;
   start?: typeof startCore;
+  /** Another program answering on the port (macOS's AirPlay Receiver on 7000); see foreignListener.ts. */
+  detectForeignListener?: typeof detectForeignListener;
 }
 
 /**
@@ -51,6 +54,13 @@ export class DesktopCore {
     const start = this.options.start ?? startCore;
     // A first start, or a database moved in Settings to a folder that does not exist yet.
     if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
+    // Checked before listening: a listener on the other loopback address does not stop our listen.
+    const foreign = await (this.options.detectForeignListener ?? detectForeignListener)(config.host, config.port);
+    if (foreign) {
+      this.problem = foreign;
+      this.options.log.warn(foreign.message);
+      return;
+    }
     const coreOptions: CoreOptions = {
       log: this.options.log,
       ...(this.options.nativeBinding ? { nativeBinding: this.options.nativeBinding } : {}),

@@ -52,21 +52,46 @@ export function registerApiHandlers(api: DiffusionMonitorApi, options: IpcOption
   /** Per web contents: open streams and subscriptions by `key:id`. */
   const open = new Map<number, Map<string, () => void>>();
 
+  /**
+   * Per web contents: how to detach the listeners that end its streams. Attached once per
+   * WebContents, not once per page: a reload keeps the WebContents, and re-adding on every
+   * reload would pile up listeners (MaxListenersExceededWarning after ~10 dev reloads).
+   */
+  const watched = new Map<number, { sender: WebContents; detach: () => void }>();
+
+  const endAll = (id: number): void => {
+    const current = open.get(id);
+    open.delete(id);
+    for (const end of current?.values() ?? []) end();
+  };
+  const watch = (sender: WebContents): void => {
+    if (watched.has(sender.id)) return;
+    const id = sender.id;
+    // A reload starts a new page: what the old page opened is ended.
+    const onNavigation = (details: { isMainFrame?: boolean; isSameDocument?: boolean }): void => {
+      if (details.isMainFrame && !details.isSameDocument) endAll(id);
+    };
+    const onDestroyed = (): void => {
+      sender.off('did-start-navigation', onNavigation);
+      watched.delete(id);
+      endAll(id);
+    };
+    sender.on('did-start-navigation', onNavigation);
+    sender.once('destroyed', onDestroyed);
+    watched.set(id, {
+      sender,
+      detach: () => {
+        sender.off('did-start-navigation', onNavigation);
+        sender.off('destroyed', onDestroyed);
+      },
+    });
+  };
   const track = (sender: WebContents, handle: string, stop: () => void): void => {
+    watch(sender);
     let mine = open.get(sender.id);
     if (!mine) {
       mine = new Map();
       open.set(sender.id, mine);
-      const endAll = (): void => {
-        const current = open.get(sender.id);
-        open.delete(sender.id);
-        for (const end of current?.values() ?? []) end();
-      };
-      sender.once('destroyed', endAll);
-      // A reload starts a new page: what the old page opened is ended.
-      sender.on('did-start-navigation', (details: { isMainFrame?: boolean; isSameDocument?: boolean }) => {
-        if (details.isMainFrame && !details.isSameDocument) endAll();
-      });
     }
     mine.set(handle, stop);
   };
@@ -153,6 +178,8 @@ export function registerApiHandlers(api: DiffusionMonitorApi, options: IpcOption
       }
       for (const mine of open.values()) for (const end of mine.values()) end();
       open.clear();
+      for (const { sender, detach } of watched.values()) if (!sender.isDestroyed()) detach();
+      watched.clear();
     },
   };
 }

@@ -178,6 +178,40 @@ describe('registerApiHandlers', () => {
     expect(live.size).toBe(0);
   });
 
+  it('adds its listeners to a window once, however often the page reloads', async () => {
+    const { api, live } = fakeApi();
+    const registration = register(api);
+    const sender = new FakeWebContents();
+    for (let reload = 0; reload < 20; reload += 1) {
+      await ipcMain.invoke(channelOf('liveUpdates'), sender, reload);
+      sender.emit('did-start-navigation', { isMainFrame: true, isSameDocument: false });
+    }
+    expect(live.size).toBe(0);
+    expect(sender.listenerCount('did-start-navigation')).toBe(1);
+    expect(sender.listenerCount('destroyed')).toBe(1);
+    // Same-document navigations (hash changes) keep what the page opened.
+    await ipcMain.invoke(channelOf('liveUpdates'), sender, 99);
+    sender.emit('did-start-navigation', { isMainFrame: true, isSameDocument: true });
+    expect(live.size).toBe(1);
+    registration.dispose();
+    expect(sender.listenerCount('did-start-navigation')).toBe(0);
+    expect(sender.listenerCount('destroyed')).toBe(0);
+  });
+
+  it('forgets a destroyed window and watches a new one afresh', async () => {
+    const { api, live } = fakeApi();
+    register(api);
+    const first = new FakeWebContents();
+    await ipcMain.invoke(channelOf('liveUpdates'), first, 1);
+    first.destroy();
+    expect(live.size).toBe(0);
+    expect(first.listenerCount('did-start-navigation')).toBe(0);
+    const second = new FakeWebContents();
+    await ipcMain.invoke(channelOf('liveUpdates'), second, 2);
+    second.emit('did-start-navigation', { isMainFrame: true, isSameDocument: false });
+    expect(live.size).toBe(0);
+  });
+
   it('removes every handler and ends every subscription on dispose', async () => {
     const { api, live } = fakeApi();
     const registration = register(api);

@@ -32,6 +32,8 @@ export interface AppContextValue {
   now: Accessor<number>;
   /** An export the native menu asked for, consumed by the Export view. */
   requestedExport: Accessor<{ format: ExportKind; at: number } | null>;
+  /** Marks the requested export as handled, so reopening the Export view does not run it again. */
+  consumeRequestedExport(): void;
   setLiveConnected(connected: boolean): void;
   setNeedsToken(needs: boolean): void;
 }
@@ -123,6 +125,7 @@ export function AppProvider(props: { api: DiffusionMonitorApi; children: JSX.Ele
     refreshInfo,
     now,
     requestedExport,
+    consumeRequestedExport: () => setRequestedExport(null),
     setLiveConnected: (connected) => setState('live', 'connected', connected),
     setNeedsToken: (needs) => setState('needsToken', needs),
   };

@@ -66,10 +66,13 @@ export function ExportView() {
     }
   };
 
-  // The native menu's "Export …" items land here.
+  // The native menu's "Export …" items land here, once each: a request that arrived before this
+  // view mounted runs at mount; then it is consumed, so reopening the view does not run it again.
   createEffect(
     on(app.requestedExport, (request) => {
-      if (request) void start(request.format);
+      if (!request) return;
+      app.consumeRequestedExport();
+      void start(request.format);
     }),
   );
 
