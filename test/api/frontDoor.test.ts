@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PerformanceEvent } from '../../src/shared/events';
-import { deadPort } from '../fixtures/backendHarness';
+import { deadPort, waitFor } from '../fixtures/backendHarness';
 import { DEFAULT_GENERATE_ANSWER, DEFAULT_INFILL_ANSWER, startFakeDllmServer } from '../fixtures/fakeDllmServer';
 import type { FakeServer } from '../fixtures/fakeHttp';
 import { DEFAULT_CHAT_ANSWER, DEFAULT_FIM_ANSWER, startFakeOpenAiServer } from '../fixtures/fakeOpenAiServer';
@@ -237,6 +237,33 @@ describe('front-door failures in OpenAI’s shapes', () => {
       expect(last).toMatchObject({ event_type: 'diffusion_infill_stream', metadata: { api: 'openai_completions', error_type: 'network', status: 502 } });
     } finally {
       await monitor.close();
+    }
+  });
+
+  it('aborts the upstream request when the editor cancels a stream, and records it as cancelled', async () => {
+    const fake = await startFakeOpenAiServer({ fault: 'hang' });
+    const monitor = await startMonitor(['--backend', fake.url, '--backend-kind', 'openai']);
+    try {
+      const controller = new AbortController();
+      const stream = clientOf(monitor).chat.completions.create(
+        { model: 'fake-llada2-mini', messages: [{ role: 'user', content: 'x' }], stream: true },
+        { signal: controller.signal },
+      );
+      const pending = stream.then(async (s) => {
+        for await (const chunk of s) void chunk;
+      });
+      expect(await waitFor(() => fake.openConnections() > 0 && fake.requests.at(-1)?.path === '/v1/chat/completions', 10_000)).toBe(true);
+      controller.abort();
+      await pending.catch(() => undefined);
+      expect(await waitFor(() => fake.openConnections() === 0, 10_000)).toBe(true);
+      expect(await waitFor(() => monitor.core.store.events({ limit: 1 }).length > 0, 10_000)).toBe(true);
+      expect(monitor.core.store.events({ limit: 1 })[0]).toMatchObject({
+        event_type: 'diffusion_generate_stream',
+        metadata: { api: 'openai_chat', success: false, error_type: 'cancelled' },
+      });
+    } finally {
+      await monitor.close();
+      await fake.close();
     }
   });
 
