@@ -8,6 +8,44 @@ const noElectron = {
   patterns: [{ group: ['electron/*'], message: 'Only the Electron shell imports electron.' }],
 };
 
+/**
+ * Layers inside src/main, lowest first. A module imports only from its own layer or below; the
+ * top-level modules of src/main (config, core, runtime, settings, the monitor service) are the
+ * core layer, and the entry points (index.ts, serve.ts) sit with the shell at the top.
+ */
+const LAYERS = ['store', 'metrics', 'export', 'backend', 'server', 'core', 'shell'];
+const LAYER_ORDER = 'store → metrics → export → backend → server → core → shell/serve';
+const FOLDER_LAYERS = LAYERS.filter((layer) => layer !== 'core');
+const ENTRY_POINTS = ['index', 'serve'];
+
+/** Import patterns that reach above `layer` from a file `depth` folders below src/main. */
+function upwardImports(layer, depth) {
+  const above = LAYERS.slice(LAYERS.indexOf(layer) + 1);
+  const up = depth === 0 ? '\\./' : '(\\.\\./){' + depth + '}';
+  const folders = FOLDER_LAYERS.filter((folder) => above.includes(folder));
+  const message = `src/main/${layer} may import only from its own layer or below (${LAYER_ORDER}).`;
+  const patterns = [];
+  if (folders.length > 0) patterns.push({ regex: `^${up}(${folders.join('|')})(/|$)`, message });
+  // A module directly in src/main: the core layer, or an entry point.
+  if (above.includes('core')) patterns.push({ regex: `^${up}[^./][^/]*$`, message });
+  else if (layer === 'core') patterns.push({ regex: `^${up}(${ENTRY_POINTS.join('|')})$`, message });
+  return patterns;
+}
+
+const layerBlocks = [
+  ...FOLDER_LAYERS.filter((layer) => layer !== 'shell').flatMap((layer) =>
+    [1, 2, 3].map((depth) => ({
+      files: [`src/main/${layer}/${'*/'.repeat(depth - 1)}*.ts`],
+      rules: { 'no-restricted-imports': ['error', { ...noElectron, patterns: [...noElectron.patterns, ...upwardImports(layer, depth)] }] },
+    })),
+  ),
+  {
+    files: ['src/main/*.ts'],
+    ignores: ENTRY_POINTS.map((name) => `src/main/${name}.ts`),
+    rules: { 'no-restricted-imports': ['error', { ...noElectron, patterns: [...noElectron.patterns, ...upwardImports('core', 0)] }] },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'coverage/**'] },
   js.configs.recommended,
@@ -26,6 +64,8 @@ export default tseslint.config(
     ignores: ['src/main/index.ts', 'src/main/shell/**'],
     rules: { 'no-restricted-imports': ['error', noElectron] },
   },
+  // Layering inside src/main: imports point down only (each block keeps electron out as well).
+  ...layerBlocks,
   // src/shared is pure: no node built-ins, no DOM-only code.
   {
     files: ['src/shared/**/*.ts'],

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // One project per suite: `npm test` runs unit + api (offline, no system packages);
@@ -5,7 +6,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      {
+        // The renderer's data functions run on Solid's browser build (the Node condition picks its
+        // server build, where effects never run); nothing in the main process imports solid-js.
+        resolve: { alias: [{ find: /^solid-js$/, replacement: fileURLToPath(new URL('./node_modules/solid-js/dist/solid.js', import.meta.url)) }] },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+      },
       { test: { name: 'api', include: ['test/api/**/*.test.ts'], environment: 'node', testTimeout: 30_000 } },
       {
         test: {

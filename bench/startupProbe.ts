@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { resolveConfig } from '../src/main/config';
 import { startCore } from '../src/main/core';
 import { renderPrometheus } from '../src/main/export/prometheus';
-import { MetricsStore, silentLogger } from '../src/main/metrics/metricsStore';
+import { silentLogger } from '../src/shared/logger';
+import { MetricsStore } from '../src/main/metrics/metricsStore';
 
 /** Runs in a fresh process: start-up of the store and of the whole server, then query costs and RSS. */
 const path = process.argv[2] as string;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Starts the desktop app: `npm start` / `npm run app` (preview of the build), `npm run dev`.
+// Starts the desktop app: `npm start` (preview of the build), `npm run dev`.
 // Makes sure Electron's binary and the Electron-ABI better-sqlite3 exist first, fetching them
 // when missing, and says plainly what to do when that is impossible (offline). Arguments after
 // `npm start --` reach the app: `npm start -- --port 7001 --db /tmp/m.db`, `-- --no-sandbox`.

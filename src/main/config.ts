@@ -4,15 +4,12 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { InfluxPushSettings } from './export/influxPusher';
 
-export const BACKEND_KINDS = ['dllm', 'openai'] as const;
-export type BackendKind = (typeof BACKEND_KINDS)[number];
+import { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi } from '../shared/apiSchemas';
+import { DiffusionError } from '../shared/errors';
+import { isLoopbackHost } from '../shared/loopback';
+import { validationMessage } from '../shared/validation';
 
-/** Which OpenAI route serves `generate`: chat messages or a raw completion prompt. */
-export const OPENAI_GENERATE_APIS = ['chat', 'completions'] as const;
-export type OpenAiGenerateApi = (typeof OPENAI_GENERATE_APIS)[number];
-/** Which OpenAI route serves `infill`: `/v1/completions` with `suffix`, or `/v1/fim/completions`. */
-export const OPENAI_INFILL_APIS = ['completions', 'fim'] as const;
-export type OpenAiInfillApi = (typeof OPENAI_INFILL_APIS)[number];
+export { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi };
 
 /** Every setting of the core, resolved. */
 export interface AppConfig {
@@ -39,13 +36,11 @@ export interface AppConfig {
 }
 
 /** A configuration problem, reported to the user as one line. */
-export class ConfigError extends Error {
+export class ConfigError extends DiffusionError {
   override name = 'ConfigError';
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
+  constructor(message: string) {
+    super('validation', message);
+  }
 }
 
 /** The settings file's shape (also what the desktop app's Settings view saves). */
@@ -127,6 +122,52 @@ export const USAGE = `Usage: npm run serve -- [options]
   --influx-interval S    seconds between pushes (DIFFUSION_MONITOR_INFLUX_INTERVAL, default 10)
 `;
 
+/**
+ * The flag and environment variable behind each settings-file key. `resolveConfig` reads them
+ * through this table, and the Settings view marks the keys they set as overridden.
+ */
+const SOURCES = {
+  host: { flag: 'host', env: 'DIFFUSION_MONITOR_HOST' },
+  port: { flag: 'port', env: 'DIFFUSION_MONITOR_PORT' },
+  db: { flag: 'db', env: 'METRICS_DB' },
+  backend: { flag: 'backend', env: 'DIFFUSION_LLM_BASE_URL' },
+  backendKind: { flag: 'backend-kind', env: 'DIFFUSION_LLM_BACKEND' },
+  model: { flag: 'model', env: 'DIFFUSION_LLM_MODEL' },
+  timeout: { flag: 'timeout', env: 'DIFFUSION_LLM_TIMEOUT' },
+  apiKey: { flag: 'api-key', env: 'DIFFUSION_LLM_API_KEY' },
+  openaiGenerateApi: { flag: 'openai-generate', env: 'DIFFUSION_LLM_OPENAI_GENERATE' },
+  openaiInfillApi: { flag: 'openai-infill', env: 'DIFFUSION_LLM_OPENAI_INFILL' },
+  openaiDiffusing: { flag: 'openai-diffusing', env: 'DIFFUSION_LLM_OPENAI_DIFFUSING' },
+  token: { flag: 'token', env: 'DIFFUSION_MONITOR_TOKEN' },
+  allowedHosts: { flag: 'allowed-hosts', env: 'DIFFUSION_MONITOR_ALLOWED_HOSTS' },
+} as const satisfies { [K in keyof SettingsFile]?: { flag: keyof typeof FLAGS; env: string } };
+type SourcedKey = keyof typeof SOURCES;
+
+type Flags = Partial<Record<keyof typeof FLAGS, string | boolean>>;
+
+function parseFlags(argv: readonly string[]): Flags {
+  try {
+    return parseArgs({ args: [...argv], options: FLAGS, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (see --help)`);
+  }
+}
+
+/** What the command line or the environment says for a settings key (`undefined`: neither). */
+function givenValue(flags: Flags, env: ResolveInput['env'], key: SourcedKey): string | undefined {
+  const value = flags[SOURCES[key].flag];
+  return pick(typeof value === 'string' ? value : undefined, env[SOURCES[key].env]);
+}
+
+/**
+ * The settings-file keys a flag or an environment variable sets, so that the file's value does
+ * not take effect. Flags and environment are fixed for the life of the process.
+ */
+export function keysSetOutsideFile(input: Pick<ResolveInput, 'argv' | 'env'>): Array<keyof SettingsFile> {
+  const flags = parseFlags(input.argv);
+  return (Object.keys(SOURCES) as SourcedKey[]).filter((key) => givenValue(flags, input.env, key) !== undefined || flags[SOURCES[key].flag] === true);
+}
+
 export interface ResolveInput {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
@@ -149,10 +190,7 @@ function readSettingsFile(path: string, required: boolean): SettingsFile {
     throw new ConfigError(`settings file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   const parsed = SettingsFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`settings file ${path}: ${issue?.path.join('.') || 'value'} ${issue?.message ?? 'is invalid'}`);
-  }
+  if (!parsed.success) throw new ConfigError(`settings file ${path}: ${validationMessage(parsed.error, { schema: SettingsFileSchema, where: 'content' })}`);
   return parsed.data;
 }
 
@@ -235,62 +273,49 @@ function resolveInfluxPush(
 }
 
 /** Resolves the configuration: command-line flag > environment variable > settings file > default. */
-export function resolveConfig(input: ResolveInput): AppConfig & { help: boolean } {
-  let flags: Partial<Record<keyof typeof FLAGS, string | boolean>>;
-  try {
-    flags = parseArgs({ args: [...input.argv], options: FLAGS, allowPositionals: false, strict: true }).values;
-  } catch (error) {
-    throw new ConfigError(`${(error as Error).message} (see --help)`);
-  }
+export function resolveConfig(input: ResolveInput, settings?: SettingsFile): AppConfig & { help: boolean } {
+  const flags = parseFlags(input.argv);
   const flag = (name: keyof typeof FLAGS): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
   const env = input.env;
+  const given = (key: SourcedKey): string | undefined => givenValue(flags, env, key);
 
   const explicitSettings = pick(flag('settings'), env.DIFFUSION_MONITOR_SETTINGS);
   const settingsPath = explicitSettings ? resolve(input.cwd, explicitSettings) : input.defaultSettingsFile;
-  const file = settingsPath ? readSettingsFile(settingsPath, explicitSettings !== undefined) : {};
+  // `settings` stands for the file's content (a save checks what it is about to write).
+  const file = settings ?? (settingsPath ? readSettingsFile(settingsPath, explicitSettings !== undefined) : {});
 
-  const host = pick(flag('host'), env.DIFFUSION_MONITOR_HOST, file.host) ?? '127.0.0.1';
+  const host = pick(given('host'), file.host) ?? '127.0.0.1';
   const port = toNumber(
     'port',
-    pick<string | number>(flag('port'), env.DIFFUSION_MONITOR_PORT, file.port),
+    pick<string | number>(given('port'), file.port),
     7000,
     (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
     'an integer from 0 to 65535',
   );
   const timeoutSeconds = toNumber(
     'timeout',
-    pick<string | number>(flag('timeout'), env.DIFFUSION_LLM_TIMEOUT, file.timeout),
+    pick<string | number>(given('timeout'), file.timeout),
     120,
     (n) => n > 0 && n <= 3600,
     'a number of seconds above 0 and at most 3600',
   );
-  const kind = pick(flag('backend-kind'), env.DIFFUSION_LLM_BACKEND, file.backendKind) ?? 'dllm';
+  const kind = pick(given('backendKind'), file.backendKind) ?? 'dllm';
   if (!(BACKEND_KINDS as readonly string[]).includes(kind)) {
     throw new ConfigError(`backend kind must be one of ${BACKEND_KINDS.join(', ')}; got ${JSON.stringify(kind)}`);
   }
-  const openaiGenerateApi = oneOf(
-    'openai generate API',
-    pick(flag('openai-generate'), env.DIFFUSION_LLM_OPENAI_GENERATE, file.openaiGenerateApi),
-    OPENAI_GENERATE_APIS,
-    'chat',
-  );
-  const openaiInfillApi = oneOf(
-    'openai infill API',
-    pick(flag('openai-infill'), env.DIFFUSION_LLM_OPENAI_INFILL, file.openaiInfillApi),
-    OPENAI_INFILL_APIS,
-    'completions',
-  );
+  const openaiGenerateApi = oneOf('openai generate API', pick(given('openaiGenerateApi'), file.openaiGenerateApi), OPENAI_GENERATE_APIS, 'chat');
+  const openaiInfillApi = oneOf('openai infill API', pick(given('openaiInfillApi'), file.openaiInfillApi), OPENAI_INFILL_APIS, 'completions');
   // A boolean flag can only switch on; the environment and the settings file can also switch off.
   const openaiDiffusing =
     (flags['openai-diffusing'] === true ? true : undefined) ??
     toBoolean('DIFFUSION_LLM_OPENAI_DIFFUSING', env.DIFFUSION_LLM_OPENAI_DIFFUSING) ??
     file.openaiDiffusing ??
     false;
-  const token = pick(flag('token'), env.DIFFUSION_MONITOR_TOKEN, file.token ?? undefined) ?? null;
+  const token = pick(given('token'), file.token ?? undefined) ?? null;
   if (!isLoopbackHost(host) && token === null) {
     throw new ConfigError(`listening on ${host} exposes the server beyond this machine; set --token (or DIFFUSION_MONITOR_TOKEN) to require a bearer token`);
   }
-  const allowedRaw = pick(flag('allowed-hosts'), env.DIFFUSION_MONITOR_ALLOWED_HOSTS);
+  const allowedRaw = given('allowedHosts');
   const allowedHosts =
     allowedRaw !== undefined
       ? allowedRaw
@@ -298,17 +323,17 @@ export function resolveConfig(input: ResolveInput): AppConfig & { help: boolean 
           .map((h) => h.trim())
           .filter(Boolean)
       : (file.allowedHosts ?? []);
-  const db = pick(flag('db'), env.METRICS_DB, file.db);
+  const db = pick(given('db'), file.db);
 
   return {
     host,
     port,
     dbPath: db === ':memory:' ? db : resolve(input.cwd, db ?? input.defaultDbPath ?? 'metrics.db'),
-    backendUrl: normaliseUrl(pick(flag('backend'), env.DIFFUSION_LLM_BASE_URL, file.backend ?? undefined)),
+    backendUrl: normaliseUrl(pick(given('backend'), file.backend ?? undefined)),
     backendKind: kind as BackendKind,
-    model: pick(flag('model'), env.DIFFUSION_LLM_MODEL, file.model ?? undefined) ?? null,
+    model: pick(given('model'), file.model ?? undefined) ?? null,
     timeoutSeconds,
-    apiKey: pick(flag('api-key'), env.DIFFUSION_LLM_API_KEY, file.apiKey ?? undefined) ?? null,
+    apiKey: pick(given('apiKey'), file.apiKey ?? undefined) ?? null,
     openaiGenerateApi,
     openaiInfillApi,
     openaiDiffusing,

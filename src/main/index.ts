@@ -1,9 +1,9 @@
 import { dirname, join } from 'node:path';
 import { app, BrowserWindow, dialog, Menu, session, shell } from 'electron';
 import { ConfigError, resolveConfig, type AppConfig, type ResolveInput } from './config';
-import type { Logger } from './metrics/metricsStore';
-import { loopbackUrl } from './server/monitorService';
-import { SettingsService } from './settingsService';
+import type { Logger } from '../shared/logger';
+import { loopbackUrl } from './monitorService';
+import { SettingsService, settingsFileOf } from './settingsService';
 import { registerAppScheme, serveRenderer } from './shell/appProtocol';
 import { ownArguments } from './shell/appArguments';
 import { CommandBus, createDesktopApi } from './shell/desktopApi';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const started = resolveStartupConfig(app.getPath('userData'));
   if (!started) return;
   const { input, config } = started;
-  const settings = new SettingsService({ input, file: config.settingsFile ?? input.defaultSettingsFile ?? null });
+  const settings = new SettingsService({ input, file: settingsFileOf(input, config) });
 
   const binding = findNativeBinding({ appPath: app.getAppPath(), resourcesPath: process.resourcesPath, isPackaged: app.isPackaged });
   if (binding?.builtFor && binding.builtFor !== process.versions.electron) {

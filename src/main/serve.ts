@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, USAGE, resolveConfig, type ResolveInput } from './config';
 import { StartupError, startCore } from './core';
-import type { Logger } from './metrics/metricsStore';
-import { createDashboard } from './server/dashboardPlugin';
+import type { Logger } from '../shared/logger';
 import { dashboardBuilt } from './server/dashboardRoutes';
+import { SettingsService, settingsFileOf } from './settingsService';
 
 /** Headless entry: `npm run serve -- [options]`. The same core as the desktop app, without Electron. */
 const log: Logger = {
@@ -39,10 +39,9 @@ async function main(): Promise<void> {
   }
   let core;
   const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url));
-  const dashboard = createDashboard({ input, config, rendererDir, log });
+  const settings = new SettingsService({ input, file: settingsFileOf(input, config) });
   try {
-    core = await startCore(config, { log, plugins: [dashboard.plugin] });
-    dashboard.attach(core);
+    core = await startCore(config, { log, settings, dashboard: { rendererDir } });
   } catch (error) {
     if (error instanceof StartupError) fail(error.message, 1);
     throw error;

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname } from 'node:path';
 import type { EditableSettings, SettingField, SettingsView } from '../shared/api';
 import { EditableSettingsSchema, SettingsUpdateSchema, type SettingsUpdate } from '../shared/apiSchemas';
-import { ConfigError, SettingsFileSchema, resolveConfig, type AppConfig, type ResolveInput, type SettingsFile } from './config';
+import { validationMessage } from '../shared/validation';
+import { ConfigError, SettingsFileSchema, keysSetOutsideFile, resolveConfig, type AppConfig, type ResolveInput, type SettingsFile } from './config';
 
 /** The Settings view's fields are a subset of the settings file, with the same types. */
 const _editableFitsFile: (value: Partial<EditableSettings>) => SettingsFile = (value) => value;
@@ -58,6 +59,19 @@ export interface SettingsServiceOptions {
   file: string | null;
 }
 
+/** The settings file a process saves to: the one it read, else its default (none without either). */
+export function settingsFileOf(input: ResolveInput, config: AppConfig): string | null {
+  return config.settingsFile ?? input.defaultSettingsFile ?? null;
+}
+
+/** What a save wrote, and the configuration the file now resolves to. */
+export interface SavedSettings {
+  /** The fields whose saved value changed. */
+  changed: SettingField[];
+  /** Flags, environment and the new file, resolved (once). */
+  config: AppConfig;
+}
+
 /**
  * Reads and writes the settings file the configuration is resolved from. Saves are validated
  * against the file's schema, keep fields this view does not edit, and replace the file
@@ -66,11 +80,15 @@ export interface SettingsServiceOptions {
  */
 export class SettingsService {
   readonly file: string | null;
+  /** Fields a flag or an environment variable sets: the file's value waits for them to go. */
+  readonly overridden: readonly SettingField[];
   private readonly input: ResolveInput;
 
   constructor(options: SettingsServiceOptions) {
     this.file = options.file;
     this.input = options.file === null ? options.input : { ...options.input, defaultSettingsFile: options.file };
+    const outside = new Set<string>(keysSetOutsideFile(this.input));
+    this.overridden = EDITABLE_FIELDS.filter((field) => outside.has(field));
   }
 
   /** The configuration with flags, environment and the current file applied. */
@@ -94,33 +112,20 @@ export class SettingsService {
       const parsed = EditableSettingsSchema.shape[field].safeParse(raw[field]);
       if (raw[field] !== undefined && parsed.success) (saved as Record<string, unknown>)[field] = parsed.data;
     }
-    const effective = effectiveSettings(running);
-    // A field is overridden when resolving without flags and environment would give another value.
-    let fileOnly: EditableSettings | null = null;
-    try {
-      fileOnly = effectiveSettings(resolveConfig({ ...this.input, argv: [], env: {} }));
-    } catch {
-      fileOnly = null;
-    }
-    let full: EditableSettings | null = null;
-    try {
-      full = effectiveSettings(this.resolve());
-    } catch {
-      full = null;
-    }
-    const overridden = fileOnly === null || full === null ? [] : EDITABLE_FIELDS.filter((field) => fileOnly[field] !== full[field]);
-    return { saved, effective, overridden, file: this.file };
+    return { saved, effective: effectiveSettings(running), overridden: [...this.overridden], file: this.file };
   }
 
   /**
-   * Merges `update` into the file and writes it. Returns the fields whose saved value changed.
-   * Throws `ConfigError` when the result would not be a loadable configuration.
+   * Merges `update` into the file and writes it, once the result resolves together with the
+   * flags and environment. Throws `ConfigError` when it would not be a loadable configuration.
    */
-  save(update: SettingsUpdate): SettingField[] {
+  save(update: SettingsUpdate): SavedSettings {
     if (this.file === null) {
       throw new ConfigError('this server has no settings file to save to; start it with --settings FILE');
     }
-    const checked = SettingsUpdateSchema.parse(update);
+    const parsedUpdate = SettingsUpdateSchema.safeParse(update);
+    if (!parsedUpdate.success) throw new ConfigError(validationMessage(parsedUpdate.error, { schema: SettingsUpdateSchema, where: 'settings' }));
+    const checked = parsedUpdate.data;
     const before = this.readRaw();
     const next: Record<string, unknown> = { ...before };
     const changed: SettingField[] = [];
@@ -132,26 +137,23 @@ export class SettingsService {
       else next[field] = value;
     }
     const valid = SettingsFileSchema.safeParse(next);
-    if (!valid.success) {
-      const issue = valid.error.issues[0];
-      throw new ConfigError(`${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}`);
-    }
+    if (!valid.success) throw new ConfigError(validationMessage(valid.error, { schema: SettingsFileSchema, where: 'settings' }));
+    const config = resolveConfig(this.input, valid.data);
     this.write(this.file, next);
-    return changed;
+    return { changed, config };
   }
 
-  /** Writes beside the file, checks the result resolves, then renames over the old file. */
+  /** Writes beside the file, then renames over the old one. */
   private write(file: string, content: Record<string, unknown>): void {
     mkdirSync(dirname(file), { recursive: true });
     const temporary = `${file}.${process.pid}.tmp`;
     // The file may hold the server token and the backend API key: readable by this user only.
     writeFileSync(temporary, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
     try {
-      resolveConfig({ ...this.input, argv: [], env: {}, defaultSettingsFile: temporary });
+      renameSync(temporary, file);
     } catch (error) {
       rmSync(temporary, { force: true });
       throw error;
     }
-    renameSync(temporary, file);
   }
 }

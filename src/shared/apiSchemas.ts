@@ -9,10 +9,19 @@ import { TIME_WINDOWS } from './series';
  */
 export const TimeWindowSchema = z.enum(TIME_WINDOWS);
 
-export const BACKEND_PROTOCOLS = ['dllm', 'openai'] as const;
-export const BackendProtocolSchema = z.enum(BACKEND_PROTOCOLS);
-export const OpenAiGenerateApiSchema = z.enum(['chat', 'completions']);
-export const OpenAiInfillApiSchema = z.enum(['completions', 'fim']);
+/** The protocols the backend client speaks. */
+export const BACKEND_KINDS = ['dllm', 'openai'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+/** Which OpenAI route serves `generate`: chat messages or a raw completion prompt. */
+export const OPENAI_GENERATE_APIS = ['chat', 'completions'] as const;
+export type OpenAiGenerateApi = (typeof OPENAI_GENERATE_APIS)[number];
+/** Which OpenAI route serves `infill`: `/v1/completions` with `suffix`, or `/v1/fim/completions`. */
+export const OPENAI_INFILL_APIS = ['completions', 'fim'] as const;
+export type OpenAiInfillApi = (typeof OPENAI_INFILL_APIS)[number];
+
+export const BackendProtocolSchema = z.enum(BACKEND_KINDS);
+export const OpenAiGenerateApiSchema = z.enum(OPENAI_GENERATE_APIS);
+export const OpenAiInfillApiSchema = z.enum(OPENAI_INFILL_APIS);
 
 export const OUTCOMES = ['success', 'error'] as const;
 
@@ -77,7 +86,11 @@ export const RunRequestSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('infill'), body: InfillBodySchema }).strict(),
 ]);
 
-export const EXPORT_KINDS = ['json', 'prometheus', 'influxdb', 'csv'] as const;
+/** Formats `GET /api/diffusion/metrics/export` renders from the aggregates. */
+export const EXPORT_FORMATS = ['json', 'prometheus', 'influxdb'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** What the Export view offers: the export formats plus the raw events as CSV. */
+export const EXPORT_KINDS = [...EXPORT_FORMATS, 'csv'] as const;
 export const ExportRequestSchema = z
   .object({
     format: z.enum(EXPORT_KINDS),
@@ -93,7 +106,6 @@ export type SettingsUpdate = z.infer<typeof SettingsUpdateSchema>;
 export type RunRequest = z.infer<typeof RunRequestSchema>;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 export type ExportRequest = z.input<typeof ExportRequestSchema>;
-export type BackendProtocol = (typeof BACKEND_PROTOCOLS)[number];
 
 /** Validates what arrives in the main process for each method that takes an input. */
 export const API_INPUTS = {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { issueSentences } from './validation';
 
 /** The error taxonomy of PRODUCT.md: every failure is exactly one of these. */
 export const ERROR_TYPES = ['validation', 'timeout', 'network', 'backend', 'model_unavailable', 'cancelled', 'rate_limited', 'internal'] as const;
@@ -67,4 +68,18 @@ export class DiffusionError extends Error {
       },
     };
   }
+}
+
+/**
+ * Maps anything thrown onto the taxonomy: a `DiffusionError` (configuration errors are ones)
+ * keeps its type, a failed parse is `validation` worded in plain sentences, anything else is our
+ * own bug (`internal`). The HTTP error handler and the monitor service both start here.
+ */
+export function asDiffusionError(error: unknown): DiffusionError {
+  if (error instanceof DiffusionError) return error;
+  if (error instanceof z.ZodError) {
+    const details = issueSentences(error);
+    return new DiffusionError('validation', details[0]?.message ?? 'input is not valid', { details });
+  }
+  return new DiffusionError('internal', 'internal error; see the server log', { cause: error });
 }

@@ -44,3 +44,31 @@ export interface PerformanceEvent {
   /** Decoded metadata; `null` when the row holds none, a raw object for rows written by other programs. */
   metadata: Partial<EventMetadata> & Record<string, unknown>;
 }
+
+/** Stored metadata as it may be: whatever a row holds, ours or another program's. */
+export type StoredMetadata = Partial<Record<keyof EventMetadata, unknown>> & Record<string, unknown>;
+
+/**
+ * Reads `performance_events.metadata`: `{}` when there is none or it is JSON but not an object,
+ * `{raw: text}` when it is not JSON at all (a foreign row still counts as a request).
+ */
+export function parseMetadata(text: string | null): StoredMetadata {
+  if (!text) return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as StoredMetadata) : {};
+  } catch {
+    return { raw: text };
+  }
+}
+
+/**
+ * How a stored event says it failed: `error_type` when it names one, `'unknown'` for a bare
+ * `success: false` (or 0), `null` for a success. Rows written by other programs may carry any
+ * metadata (or none); a row counts as failed only when it says so. The aggregates, the
+ * failed-events table, the CSV export and the dashboard's badges all ask this function.
+ */
+export function failureOf(meta: StoredMetadata): string | null {
+  if (typeof meta.error_type === 'string' && meta.error_type !== '') return meta.error_type;
+  return meta.success === false || meta.success === 0 ? 'unknown' : null;
+}

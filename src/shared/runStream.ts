@@ -2,7 +2,7 @@ import { failure, failureOfErrorBody, ok, type Result, type RunOutcome } from '.
 import type { RunRequest } from './apiSchemas';
 import { ErrorTypeSchema } from './errors';
 import { StreamFrameSchema, type StreamFrame } from './frames';
-import { readSseData } from './sseReader';
+import { readSseBody } from './sseReader';
 
 export interface RunStreamOptions {
   /** Base URL of the embedded server; `''` for same-origin requests from the browser. */
@@ -50,7 +50,7 @@ export async function runDiffusionStream(options: RunStreamOptions): Promise<Res
   // Set inside the frame callback; an object so the type checker does not narrow it to null.
   const end: { outcome: Result<RunOutcome> | null } = { outcome: null };
   try {
-    await readSseData(response.body, (data) => {
+    await readSseBody(response.body, (data) => {
       let json: unknown;
       try {
         json = JSON.parse(data);

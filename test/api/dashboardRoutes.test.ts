@@ -2,14 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/main/config';
 import { startCore, type Core } from '../../src/main/core';
-import { silentLogger } from '../../src/main/metrics/metricsStore';
-import { createDashboard } from '../../src/main/server/dashboardPlugin';
+import { silentLogger } from '../../src/shared/logger';
+import { SettingsService, settingsFileOf } from '../../src/main/settingsService';
 import { HTTP_ROUTES, type EventsPage, type LiveUpdate, type SaveOutcome, type SettingsView } from '../../src/shared/api';
 import type { ErrorBody } from '../../src/shared/errors';
 import type { MetricsSeries } from '../../src/shared/series';
 import type { MetricsSummary } from '../../src/shared/summary';
 import { RENDERER_CSP_HEADER } from '../../src/shared/csp';
-import { readSseData } from '../../src/shared/sseReader';
+import { readSseBody } from '../../src/shared/sseReader';
 import { tempDir } from '../fixtures/tempDir';
 
 let dir: ReturnType<typeof tempDir>;
@@ -30,9 +30,8 @@ async function start(options: { renderer?: boolean; argv?: string[] } = {}): Pro
     defaultSettingsFile: dir.file('settings.json'),
   };
   const config = resolveConfig(input);
-  const dashboard = createDashboard({ input, config, rendererDir, log: silentLogger });
-  core = await startCore(config, { log: silentLogger, plugins: [dashboard.plugin] });
-  dashboard.attach(core);
+  const settings = new SettingsService({ input, file: settingsFileOf(input, config) });
+  core = await startCore(config, { log: silentLogger, settings, dashboard: { rendererDir } });
   return { url: core.server.url, core };
 }
 
@@ -99,7 +98,7 @@ describe('/api/monitor', () => {
       body: JSON.stringify({ port: 'seven' }),
     });
     expect(put.status).toBe(400);
-    expect((await json<ErrorBody>(put)).error.message).toMatch(/^port: /);
+    expect((await json<ErrorBody>(put)).error.message).toBe('port must be a number');
   });
 
   it('saves settings to the file and serves them back after a "reload"', async () => {
@@ -141,7 +140,7 @@ describe('/api/monitor', () => {
     const response = await fetch(`${url}${HTTP_ROUTES.liveUpdates.path}`, { signal: abort.signal });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const updates: LiveUpdate[] = [];
-    const reading = readSseData(response.body as ReadableStream<Uint8Array>, (data) => {
+    const reading = readSseBody(response.body as ReadableStream<Uint8Array>, (data) => {
       updates.push(JSON.parse(data) as LiveUpdate);
       abort.abort();
     }).catch(() => undefined);

@@ -75,6 +75,17 @@ describe('malformed requests', () => {
     if (field) expect(JSON.stringify(error.details)).toContain(`"field":"${field}"`);
   });
 
+  it('words the message as a plain sentence naming the field and its bounds', async () => {
+    const answer = await post(`${monitor.url}/api/diffusion/generate`, { prompt: 'x', temperature: 5 });
+    expect(answer.json()).toMatchObject({
+      error: {
+        type: 'validation',
+        message: 'temperature must be between 0 and 2',
+        details: [{ field: 'temperature', message: 'temperature must be between 0 and 2' }],
+      },
+    });
+  });
+
   it('answers 413 for a body over 1 MiB and 415 for a non-JSON content type', async () => {
     const tooBig = await post(`${monitor.url}/api/diffusion/generate`, JSON.stringify({ prompt: 'x'.repeat(1024 * 1024 + 10) }));
     expect(tooBig.status).toBe(413);

@@ -7,7 +7,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig, type ResolveInput } from '../../src/main/config';
 import { CSV_COLUMNS } from '../../src/main/export/csv';
-import { silentLogger } from '../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../src/shared/logger';
 import { SettingsService } from '../../src/main/settingsService';
 import { CommandBus, createDesktopApi } from '../../src/main/shell/desktopApi';
 import { DesktopCore } from '../../src/main/shell/desktopCore';

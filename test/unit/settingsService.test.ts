@@ -19,7 +19,7 @@ describe('SettingsService', () => {
   it('saves changed fields, keeps the ones it does not edit, and reports what changed', () => {
     writeFileSync(file, JSON.stringify({ host: '127.0.0.1', allowedHosts: ['monitor.local'], timeout: 60 }));
     const settings = new SettingsService({ input, file });
-    const changed = settings.save({ backend: 'http://127.0.0.1:8000', backendKind: 'dllm', timeout: 60, port: 7100 });
+    const { changed } = settings.save({ backend: 'http://127.0.0.1:8000', backendKind: 'dllm', timeout: 60, port: 7100 });
     expect(changed.sort()).toEqual(['backend', 'backendKind', 'port']);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
       host: '127.0.0.1',
@@ -32,13 +32,16 @@ describe('SettingsService', () => {
     const resolved = settings.resolve();
     expect(resolved.backendUrl).toBe('http://127.0.0.1:8000');
     expect(resolved.port).toBe(7100);
+    // The save hands back what the new file resolves to, so the caller need not resolve again.
+    const again = settings.save({ model: 'llada-8b' });
+    expect(again).toMatchObject({ changed: ['model'], config: { ...resolved, model: 'llada-8b', settingsFile: file } });
   });
 
   it('clears a field saved as null, back to its default', () => {
     const settings = new SettingsService({ input, file });
     settings.save({ model: 'dream-v0-instruct-7b' });
     expect(settings.resolve().model).toBe('dream-v0-instruct-7b');
-    expect(settings.save({ model: null })).toEqual(['model']);
+    expect(settings.save({ model: null }).changed).toEqual(['model']);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({});
     expect(settings.resolve().model).toBeNull();
   });

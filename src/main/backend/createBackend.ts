@@ -1,4 +1,4 @@
-import type { AppConfig, BackendKind, OpenAiGenerateApi, OpenAiInfillApi } from '../config';
+import type { BackendKind, OpenAiGenerateApi, OpenAiInfillApi } from '../../shared/apiSchemas';
 import type { DiffusionBackend } from './diffusionBackend';
 import { DllmBackend } from './dllmBackend';
 import { OpenAiBackend } from './openaiBackend';
@@ -28,16 +28,4 @@ export function createBackend(options: CreateBackendOptions): DiffusionBackend {
     case 'openai':
       return new OpenAiBackend({ ...common, ...options.openai });
   }
-}
-
-/** The backend options a resolved configuration asks for. */
-export function backendOptionsFromConfig(config: AppConfig): CreateBackendOptions {
-  return {
-    kind: config.backendKind,
-    url: config.backendUrl,
-    model: config.model,
-    timeoutSeconds: config.timeoutSeconds,
-    apiKey: config.apiKey,
-    openai: { generateApi: config.openaiGenerateApi, infillApi: config.openaiInfillApi, diffusing: config.openaiDiffusing },
-  };
 }

@@ -1,6 +1,6 @@
 import type { StatusFrame, StepFrame, DeltaFrame } from '../../shared/frames';
 import type { DiffusionRequest } from '../../shared/requests';
-import type { BackendKind } from '../config';
+import type { BackendKind } from '../../shared/apiSchemas';
 
 /** What `/api/diffusion/health` says about the model runtime. */
 export interface BackendHealth {

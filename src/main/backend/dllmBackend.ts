@@ -2,9 +2,9 @@ import type { DiffusionRequest } from '../../shared/requests';
 import type { BackendHealth, BackendResult, DiffusionBackend, RunOptions } from './diffusionBackend';
 import { dllmErrorType, DllmStreamReader, readDllmAnswer } from './dllmFrameReader';
 import { HealthProbe } from './healthProbe';
-import { parseModelList } from './modelList';
+import { fetchModelList } from './modelList';
 import { readSseData } from './sseStream';
-import { malformedError, type ErrorClassifier } from './upstreamErrors';
+import type { ErrorClassifier } from './upstreamErrors';
 import { UpstreamHttp, type UpstreamExchange } from './upstreamHttp';
 
 /**
@@ -128,13 +128,8 @@ export class DllmBackend implements DiffusionBackend {
     return request.model_id ?? this.model ?? 'default';
   }
 
-  private async fetchModels(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<string[]> {
-    const exchange = await this.http.open({ method: 'GET', path: '/api/diffusion/models', accept: 'application/json', signal, timeoutMs });
-    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError();
-    const json = await exchange.json();
-    const models = parseModelList(json);
-    if (models === null) throw malformedError('a model list in an unknown shape', exchange.url, JSON.stringify(json));
-    return models;
+  private fetchModels(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<string[]> {
+    return fetchModelList(this.http, '/api/diffusion/models', signal, timeoutMs);
   }
 }
 

@@ -1,5 +1,5 @@
 import { DiffusionError } from '../../shared/errors';
-import type { BackendKind } from '../config';
+import type { BackendKind } from '../../shared/apiSchemas';
 import type { BackendHealth } from './diffusionBackend';
 
 /** Health checks must answer fast even when the backend hangs. */

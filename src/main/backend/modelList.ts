@@ -1,3 +1,6 @@
+import { malformedError } from './upstreamErrors';
+import type { UpstreamHttp } from './upstreamHttp';
+
 /** Keys under which model lists name a model, in the order we trust them. */
 const NAME_KEYS = ['id', 'model_id', 'name', 'model'] as const;
 
@@ -31,4 +34,14 @@ export function parseModelList(json: unknown): string[] | null {
     if (name !== null) names.add(name);
   }
   return [...names];
+}
+
+/** GETs a model list from `path` and reads it with `parseModelList`; an unknown shape is a `backend` error. */
+export async function fetchModelList(http: UpstreamHttp, path: string, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<string[]> {
+  const exchange = await http.open({ method: 'GET', path, accept: 'application/json', signal, timeoutMs });
+  if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError();
+  const json = await exchange.json();
+  const models = parseModelList(json);
+  if (models === null) throw malformedError('a model list in an unknown shape', exchange.url, JSON.stringify(json));
+  return models;
 }

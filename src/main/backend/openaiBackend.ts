@@ -1,12 +1,12 @@
 import { DiffusionError } from '../../shared/errors';
 import type { DiffusionRequest } from '../../shared/requests';
-import type { OpenAiGenerateApi, OpenAiInfillApi } from '../config';
+import type { OpenAiGenerateApi, OpenAiInfillApi } from '../../shared/apiSchemas';
 import type { BackendHealth, BackendResult, DiffusionBackend, RunOptions } from './diffusionBackend';
 import { HealthProbe } from './healthProbe';
-import { parseModelList } from './modelList';
+import { fetchModelList } from './modelList';
 import { OpenAiStreamReader, readOpenAiAnswer } from './openaiChunkReader';
 import { readSseData } from './sseStream';
-import { malformedError, type ErrorClassifier } from './upstreamErrors';
+import type { ErrorClassifier } from './upstreamErrors';
 import { UpstreamHttp, type UpstreamExchange } from './upstreamHttp';
 
 /** How long a model discovered through `/v1/models` stays the default. */
@@ -129,12 +129,7 @@ export class OpenAiBackend implements DiffusionBackend {
     return model;
   }
 
-  private async fetchModels(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<string[]> {
-    const exchange = await this.http.open({ method: 'GET', path: '/v1/models', accept: 'application/json', signal, timeoutMs });
-    if (exchange.status < 200 || exchange.status >= 300) throw await exchange.httpError();
-    const json = await exchange.json();
-    const models = parseModelList(json);
-    if (models === null) throw malformedError('a model list in an unknown shape', exchange.url, JSON.stringify(json));
-    return models;
+  private fetchModels(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<string[]> {
+    return fetchModelList(this.http, '/v1/models', signal, timeoutMs);
   }
 }

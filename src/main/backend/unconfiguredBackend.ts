@@ -1,5 +1,5 @@
 import { DiffusionError } from '../../shared/errors';
-import type { BackendKind } from '../config';
+import type { BackendKind } from '../../shared/apiSchemas';
 import type { BackendHealth, BackendResult, DiffusionBackend } from './diffusionBackend';
 
 /** What every request is told until a backend URL is set. */

@@ -1,7 +1,7 @@
 import { apiLabelOf } from '../../shared/apis';
 import { endpointOf } from '../../shared/endpoints';
-import type { StoredEventRow } from '../store/metricsDatabase';
-import { failureOf, parseMetadata } from '../metrics/eventSample';
+import { failureOf, parseMetadata } from '../../shared/events';
+import type { StoredEventRow } from '../store/sqliteMetricsFile';
 import type { MetricsStore } from '../metrics/metricsStore';
 
 /** Columns of the raw-events CSV: the seed's columns, then the metadata fields we record. */
@@ -91,26 +91,19 @@ export interface CsvExportOptions {
  */
 export async function* renderCsvChunks(store: MetricsStore, options: CsvExportOptions = {}): AsyncGenerator<string> {
   const chunkRows = options.chunkRows ?? 5000;
-  store.flush();
-  const totalRows = store.db.countEvents();
+  const totalRows = store.storedEventCount();
   yield `${CSV_COLUMNS.join(',')}\r\n`;
   let afterId = 0;
   let rows = 0;
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('export cancelled');
-    const iterator = store.db.eventsAfter(afterId);
+    const chunk = store.storedRowsAfter(afterId, chunkRows);
     let text = '';
-    let read = 0;
-    try {
-      for (const row of iterator) {
-        afterId = row.id;
-        read += 1;
-        if (options.since === undefined || row.timestamp >= options.since) text += csvLine(row);
-        if (read >= chunkRows) break;
-      }
-    } finally {
-      iterator.return?.();
+    for (const row of chunk) {
+      if (options.since === undefined || row.timestamp >= options.since) text += csvLine(row);
     }
+    const read = chunk.length;
+    afterId = chunk.at(-1)?.id ?? afterId;
     rows += read;
     options.onProgress?.(rows, Math.max(totalRows, rows));
     if (text !== '') yield text;

@@ -2,9 +2,9 @@ import type { ExportProgress } from '../../shared/api';
 import type { ExportKind } from '../../shared/apiSchemas';
 import { TIME_WINDOW_SECONDS, type TimeWindowKey } from '../../shared/series';
 import type { MetricsStore } from '../metrics/metricsStore';
-import { renderExport } from '../server/exportFormats';
 import type { PrometheusOptions } from './prometheus';
 import { renderCsvChunks } from './csv';
+import { renderExport } from './exportFormats';
 
 export interface ExportDocument {
   contentType: string;

@@ -1,5 +1,5 @@
-import type { Logger } from '../metrics/metricsStore';
-import { silentLogger } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import { silentLogger } from '../../shared/logger';
 
 /** Where the pusher writes: an InfluxDB 1.x database, or an InfluxDB 2.x organisation and bucket. */
 export type InfluxTarget = { version: 1; db: string } | { version: 2; org: string; bucket: string };

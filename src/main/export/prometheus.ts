@@ -52,14 +52,20 @@ function sumBy(cells: readonly LabelledCell[], key: (cell: LabelledCell) => stri
 
 const total = (list: readonly CellCounters[] | undefined, pick: (c: CellCounters) => number): number => (list ?? []).reduce((acc, c) => acc + pick(c), 0);
 
-function histogramSamples(
-  name: string,
-  bounds: readonly number[],
-  cells: readonly LabelledCell[],
-  counts: (c: CellCounters) => readonly number[],
-  count: (c: CellCounters) => number,
-  sum: (c: CellCounters) => number,
-): Sample[] {
+interface HistogramSpec {
+  bounds: readonly number[];
+  cells: readonly LabelledCell[];
+  counts: (c: CellCounters) => readonly number[];
+  count: (c: CellCounters) => number;
+  sum: (c: CellCounters) => number;
+}
+
+/** A histogram family: its `_bucket`, `_sum` and `_count` samples per (event type, model). */
+function histogram(name: string, help: string, spec: HistogramSpec): CollectedMetric {
+  return metric(name, help, 'histogram', histogramSamples(name, spec));
+}
+
+function histogramSamples(name: string, { bounds, cells, counts, count, sum }: HistogramSpec): Sample[] {
   const values: Sample[] = [];
   for (const { eventType, modelId, cell } of cells) {
     const c = cell.counters;
@@ -180,59 +186,35 @@ export async function renderPrometheus(cells: readonly LabelledCell[], options: 
       'counter',
       eventTypes.map((eventType) => ({ labels: { event_type: eventType }, value: total(byEventType.get(eventType), (c) => c.tokens) })),
     ),
-    metric(
-      'diffusion_llm_request_duration_seconds',
-      'Request latency in seconds (whole stream for stream routes)',
-      'histogram',
-      histogramSamples(
-        'diffusion_llm_request_duration_seconds',
-        LATENCY_BUCKETS,
-        perLabels,
-        (c) => c.latencyBuckets,
-        (c) => c.requests,
-        (c) => c.durationSum,
-      ),
-    ),
-    metric(
-      'diffusion_llm_time_to_first_step_seconds',
-      'Time from request start to the first denoising step or text in seconds',
-      'histogram',
-      histogramSamples(
-        'diffusion_llm_time_to_first_step_seconds',
-        TTFS_BUCKETS,
-        perLabels,
-        (c) => c.ttfsBuckets,
-        (c) => c.ttfsCount,
-        (c) => c.ttfsSum,
-      ),
-    ),
-    metric(
-      'diffusion_llm_stream_duration_seconds',
-      'Wall time of a whole stream, from request start to the last frame, in seconds (stream routes only)',
-      'histogram',
-      histogramSamples(
-        'diffusion_llm_stream_duration_seconds',
-        LATENCY_BUCKETS,
-        perLabels.filter((c) => isStreamEventType(c.eventType)),
-        (c) => c.latencyBuckets,
-        (c) => c.requests,
-        (c) => c.durationSum,
-      ),
-    ),
-    metric(
-      'diffusion_llm_denoising_steps',
-      'Denoising steps per request, for requests whose backend reported them',
-      'histogram',
-      // The count comes from the buckets so that cells stored before this histogram existed stay consistent.
-      histogramSamples(
-        'diffusion_llm_denoising_steps',
-        STEPS_BUCKETS,
-        perLabels,
-        (c) => c.stepsBuckets,
-        (c) => sumOf(c.stepsBuckets),
-        (c) => c.stepsSum,
-      ),
-    ),
+    histogram('diffusion_llm_request_duration_seconds', 'Request latency in seconds (whole stream for stream routes)', {
+      bounds: LATENCY_BUCKETS,
+      cells: perLabels,
+      counts: (c) => c.latencyBuckets,
+      count: (c) => c.requests,
+      sum: (c) => c.durationSum,
+    }),
+    histogram('diffusion_llm_time_to_first_step_seconds', 'Time from request start to the first denoising step or text in seconds', {
+      bounds: TTFS_BUCKETS,
+      cells: perLabels,
+      counts: (c) => c.ttfsBuckets,
+      count: (c) => c.ttfsCount,
+      sum: (c) => c.ttfsSum,
+    }),
+    histogram('diffusion_llm_stream_duration_seconds', 'Wall time of a whole stream, from request start to the last frame, in seconds (stream routes only)', {
+      bounds: LATENCY_BUCKETS,
+      cells: perLabels.filter((c) => isStreamEventType(c.eventType)),
+      counts: (c) => c.latencyBuckets,
+      count: (c) => c.requests,
+      sum: (c) => c.durationSum,
+    }),
+    // The count comes from the buckets so that cells stored before this histogram existed stay consistent.
+    histogram('diffusion_llm_denoising_steps', 'Denoising steps per request, for requests whose backend reported them', {
+      bounds: STEPS_BUCKETS,
+      cells: perLabels,
+      counts: (c) => c.stepsBuckets,
+      count: (c) => sumOf(c.stepsBuckets),
+      sum: (c) => c.stepsSum,
+    }),
     metric('diffusion_llm_errors_by_type_total', 'Total number of errors by error type', 'counter', errorsByTypeSamples(perLabels)),
     metric(
       'diffusion_llm_tokens_by_model_total',

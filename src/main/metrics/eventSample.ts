@@ -1,5 +1,5 @@
 import { apiLabelOf, type ApiName } from '../../shared/apis';
-import type { EventMetadata } from '../../shared/events';
+import { failureOf, parseMetadata } from '../../shared/events';
 
 /** What the aggregates need of one event: the row's columns plus the metadata fields that are counted. */
 export interface EventSample {
@@ -19,28 +19,6 @@ export interface EventSample {
 
 function finiteOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-/** Stored metadata as an object: `{}` when there is none or it is not a JSON object. */
-export function parseMetadata(text: string | null): Partial<Record<keyof EventMetadata, unknown>> {
-  if (!text) return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Partial<Record<keyof EventMetadata, unknown>>) : {};
-  } catch {
-    // A foreign row with unreadable metadata still counts as a request.
-    return {};
-  }
-}
-
-/**
- * How a stored row says it failed: `error_type` when it names one, `'unknown'` for a bare
- * `success: false` (or 0), `null` for a success. Rows written by other programs may carry any
- * metadata (or none); a row counts as failed only when it says so.
- */
-export function failureOf(meta: Partial<Record<keyof EventMetadata, unknown>>): string | null {
-  if (typeof meta.error_type === 'string' && meta.error_type !== '') return meta.error_type;
-  return meta.success === false || meta.success === 0 ? 'unknown' : null;
 }
 
 /** Reads a stored row into a sample. */

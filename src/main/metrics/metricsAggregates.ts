@@ -1,4 +1,4 @@
-import { ALL_TIME_BUCKET, type RollupRow } from '../store/metricsDatabase';
+import { ALL_TIME_BUCKET, type RollupRow } from '../store/sqliteMetricsFile';
 import type { EventSample } from './eventSample';
 import { RollupCell } from './rollupCell';
 

@@ -1,28 +1,21 @@
-import type { EventMetadata, PerformanceEvent } from '../../shared/events';
+import { parseMetadata, type EventMetadata, type PerformanceEvent } from '../../shared/events';
+import { silentLogger, type Logger } from '../../shared/logger';
 import type { MetricsSummary } from '../../shared/summary';
 import {
   ALL_TIME_BUCKET,
-  MetricsDatabase,
+  SqliteMetricsFile,
   type BatchEvent,
   type EventQuery,
   type EventRow,
   type OpenOptions,
   type RollupRow,
   type StoredEventRow,
-} from '../store/metricsDatabase';
+} from '../store/sqliteMetricsFile';
 import { sampleFromRow } from './eventSample';
 import { MetricsAggregates, mergeByLabels, minuteOf, type LabelledCell } from './metricsAggregates';
 import { buildRequestEvent, type RequestOutcome } from './requestEvent';
 import { RollupCell } from './rollupCell';
 import { buildSummary } from './summary';
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 export interface MetricsStoreOptions extends OpenOptions {
   path: string;
@@ -48,15 +41,7 @@ export interface WrittenBatch {
 export type EventListener = (batch: WrittenBatch) => void;
 
 export function decodeEvent(row: StoredEventRow): PerformanceEvent {
-  let metadata: PerformanceEvent['metadata'] = {};
-  if (row.metadata) {
-    try {
-      const parsed: unknown = JSON.parse(row.metadata);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) metadata = parsed as PerformanceEvent['metadata'];
-    } catch {
-      metadata = { raw: row.metadata };
-    }
-  }
+  const metadata = parseMetadata(row.metadata) as PerformanceEvent['metadata'];
   return {
     id: row.id,
     model_id: row.model_id,
@@ -72,8 +57,18 @@ export function decodeEvent(row: StoredEventRow): PerformanceEvent {
  * The metrics core: records finished requests, keeps the aggregates, writes both to SQLite in
  * batches off the request path, and answers summaries and export inputs from memory.
  */
+/** What `/api/diffusion/health` says about the store. */
+export interface StoreHealth {
+  path: string;
+  /** False while writes fail (they are retried with back-off; nothing is dropped). */
+  ok: boolean;
+  pending_events: number;
+  consecutive_failures: number;
+  last_error: string | null;
+}
+
 export class MetricsStore {
-  readonly db: MetricsDatabase;
+  private readonly db: SqliteMetricsFile;
   private readonly aggregates: MetricsAggregates;
   private readonly clock: () => number;
   private readonly log: Logger;
@@ -83,11 +78,12 @@ export class MetricsStore {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private failures = 0;
+  private lastError: string | null = null;
   private lastCompaction = Number.NEGATIVE_INFINITY;
   private closed = false;
   private readonly listeners = new Set<EventListener>();
 
-  private constructor(db: MetricsDatabase, options: MetricsStoreOptions) {
+  private constructor(db: SqliteMetricsFile, options: MetricsStoreOptions) {
     this.db = db;
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.log = options.log ?? silentLogger;
@@ -98,7 +94,7 @@ export class MetricsStore {
 
   /** Opens (creating or migrating) the database and loads the aggregates. Throws on an unusable file. */
   static open(options: MetricsStoreOptions): MetricsStore {
-    const db = new MetricsDatabase(options.path, options);
+    const db = new SqliteMetricsFile(options.path, options);
     try {
       const store = new MetricsStore(db, options);
       store.compactOldMinutes();
@@ -235,6 +231,17 @@ export class MetricsStore {
     return this.pending.length;
   }
 
+  /** Whether writes succeed, and how far behind they are. */
+  health(): StoreHealth {
+    return {
+      path: this.db.path,
+      ok: this.failures === 0,
+      pending_events: this.pending.length,
+      consecutive_failures: this.failures,
+      last_error: this.lastError,
+    };
+  }
+
   /**
    * Writes every pending event and changed aggregate in one transaction. On failure nothing is
    * dropped: the batch stays queued and is retried with back-off.
@@ -251,6 +258,7 @@ export class MetricsStore {
       lastId = this.persist(batch);
     } catch (error) {
       this.failures += 1;
+      this.lastError = (error as Error).message;
       const delay = Math.min(5000, this.flushIntervalMs * 2 ** this.failures);
       this.log.error(`writing ${batch.length} events failed (${(error as Error).message}); retrying in ${delay} ms`);
       if (!this.closed) {
@@ -262,6 +270,7 @@ export class MetricsStore {
       return;
     }
     this.failures = 0;
+    this.lastError = null;
     this.pending = [];
     if (this.compactionThreshold(this.clock()) > this.lastCompaction) {
       try {
@@ -295,19 +304,50 @@ export class MetricsStore {
     const fromMinute = minuteOf(now - windowSeconds);
     const oldest = this.aggregates.oldestRetainedMinute(now);
     const parts: LabelledCell[] = this.aggregates.cellsSince(Math.max(fromMinute, oldest), minuteOf(now));
-    if (fromMinute < oldest) {
-      // Older than memory: minute rows not yet compacted, then whole hours (hour precision).
-      this.flush();
-      const rows = [
-        ...this.db.rollupsBetween(fromMinute, oldest - 1),
-        ...this.db.hourlyRollupsBetween(Math.floor(fromMinute / 60), Math.floor((oldest - 1) / 60)),
-      ];
-      for (const row of rows) {
-        if (row.bucket === ALL_TIME_BUCKET) continue;
-        parts.push({ eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
-      }
-    }
+    if (fromMinute < oldest) parts.push(...this.storedMinuteCells(fromMinute, oldest - 1));
     return mergeByLabels(parts);
+  }
+
+  /**
+   * Cells older than memory, read from the database: minute rows not yet compacted, then whole
+   * hours (stamped with their first minute, so hour precision). Flushes first.
+   */
+  storedMinuteCells(fromMinute: number, toMinute: number): Array<LabelledCell & { minute: number }> {
+    this.flush();
+    const cells: Array<LabelledCell & { minute: number }> = [];
+    const add = (minute: number, row: RollupRow): void => {
+      if (row.bucket !== ALL_TIME_BUCKET) cells.push({ minute, eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
+    };
+    for (const row of this.db.rollupsBetween(fromMinute, toMinute)) add(row.bucket, row);
+    for (const row of this.db.hourlyRollupsBetween(Math.floor(fromMinute / 60), Math.floor(toMinute / 60))) add(row.bucket * 60, row);
+    return cells;
+  }
+
+  /** Unix seconds of the oldest stored event, or null for an empty table. Flushes first. */
+  firstEventTimestamp(): number | null {
+    this.flush();
+    return this.db.firstTimestamp();
+  }
+
+  /** Number of stored events. Flushes first. */
+  storedEventCount(): number {
+    this.flush();
+    return this.db.countEvents();
+  }
+
+  /** Up to `limit` stored rows after `afterId`, oldest first, as stored (exports read them raw). */
+  storedRowsAfter(afterId: number, limit: number): StoredEventRow[] {
+    const rows: StoredEventRow[] = [];
+    const iterator = this.db.eventsAfter(afterId);
+    try {
+      for (const row of iterator) {
+        rows.push(row);
+        if (rows.length >= limit) break;
+      }
+    } finally {
+      iterator.return?.();
+    }
+    return rows;
   }
 
   /** Per-minute cells from `fromMinute` on, in memory only (the dashboard's time series). */

@@ -2,7 +2,7 @@ import { eventTypeOf, type Endpoint } from '../../shared/endpoints';
 import type { ErrorType } from '../../shared/errors';
 import { DEFAULT_API, type ApiName } from '../../shared/apis';
 import type { EventMetadata, TokenCountSource } from '../../shared/events';
-import type { EventRow } from '../store/metricsDatabase';
+import type { EventRow } from '../store/sqliteMetricsFile';
 import type { EventSample } from './eventSample';
 
 /** Everything the server knows about a finished request to one of the four diffusion routes. */

@@ -1,9 +1,9 @@
 import type { DDSketch } from '@datadog/sketches-js';
 import { endpointOf } from '../../shared/endpoints';
 import { TIME_WINDOW_SECONDS, type MetricsSeries, type PercentileSeries, type TimeWindowKey } from '../../shared/series';
-import { ALL_TIME_BUCKET } from '../store/metricsDatabase';
 import { minuteOf, type LabelledCell } from './metricsAggregates';
 import type { MetricsStore } from './metricsStore';
+import { clampedQuantile } from './quantile';
 import { RollupCell } from './rollupCell';
 
 /** Bucket widths, in minutes, that "all" may use; the first one that gives at most MAX_BUCKETS wins. */
@@ -27,14 +27,8 @@ interface BucketPoint {
   errorsByType: Record<string, number>;
 }
 
-const QUANTILES = [0.5, 0.95, 0.99] as const;
-
-function quantiles(sketch: DDSketch, count: number): [number | null, number | null, number | null] {
-  if (count <= 0 || sketch.count <= 0) return [null, null, null];
-  return QUANTILES.map((q) => {
-    const value = sketch.getValueAtQuantile(q);
-    return Number.isFinite(value) ? Math.max(0, value) : null;
-  }) as [number | null, number | null, number | null];
+function quantiles(sketch: DDSketch, min: number | null, max: number | null): [number | null, number | null, number | null] {
+  return [clampedQuantile(sketch, 0.5, min, max), clampedQuantile(sketch, 0.95, min, max), clampedQuantile(sketch, 0.99, min, max)];
 }
 
 function pointOf(cells: readonly LabelledCell[]): BucketPoint {
@@ -51,8 +45,8 @@ function pointOf(cells: readonly LabelledCell[]): BucketPoint {
     errors: c.errors,
     tokens: c.tokens,
     tokensPerSecond: c.okDuration > 0 ? c.okTokens / c.okDuration : null,
-    latency: quantiles(merged.latency, c.requests),
-    ttfs: quantiles(merged.ttfs, c.ttfsCount),
+    latency: quantiles(merged.latency, c.durationMin, c.durationMax),
+    ttfs: quantiles(merged.ttfs, c.ttfsMin, c.ttfsMax),
     byEndpoint,
     errorsByType: { ...c.errorsByType },
   };
@@ -126,17 +120,8 @@ export class SeriesBuilder {
         if (!list) grouped.set(index, (list = []));
         list.push(cell);
       };
-      if (firstMissing < horizon) {
-        this.store.flush();
-        // Minutes past the memory horizon are minute rows until the store compacts them into hours.
-        for (const row of this.store.db.rollupsBetween(firstMissing, horizon - 1)) {
-          if (row.bucket === ALL_TIME_BUCKET) continue;
-          collect(row.bucket, { eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
-        }
-        for (const row of this.store.db.hourlyRollupsBetween(Math.floor(firstMissing / 60), Math.floor((horizon - 1) / 60))) {
-          collect(row.bucket * 60, { eventType: row.event_type, modelId: row.model_id, cell: RollupCell.fromRow(row) });
-        }
-      }
+      // Minutes past the memory horizon come from the database (whole hours once compacted).
+      if (firstMissing < horizon) for (const cell of this.store.storedMinuteCells(firstMissing, horizon - 1)) collect(cell.minute, cell);
       for (const cell of this.store.minuteCells(Math.max(firstMissing, horizon))) collect(cell.minute, cell);
       for (let i = 0; i < layout.count; i += 1) {
         if (points[i] !== undefined) continue;
@@ -154,11 +139,10 @@ export class SeriesBuilder {
     this.cache.set(key, point);
   }
 
-  /** The minute of the oldest stored event (the seed's table has an index on `timestamp`). */
+  /** The minute of the oldest stored event. */
   private firstDataMinute(): number | null {
-    this.store.flush();
-    const row = this.store.db.raw().prepare('SELECT min(timestamp) AS first FROM performance_events').get() as { first: number | null } | undefined;
-    return row?.first === null || row?.first === undefined ? null : minuteOf(row.first);
+    const first = this.store.firstEventTimestamp();
+    return first === null ? null : minuteOf(first);
   }
 }
 

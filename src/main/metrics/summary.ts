@@ -5,13 +5,9 @@ import { successRate, type Distribution, type EventTypeStats, type MetricsSummar
 import type { LabelledCell } from './metricsAggregates';
 import { RollupCell, apiCounts } from './rollupCell';
 import type { DDSketch } from '@datadog/sketches-js';
+import { clampedQuantile } from './quantile';
 
-/** A sketch quantile, clamped into the observed range (so ten 2.0 s requests have p50 = 2.0). */
-function quantile(sketch: DDSketch, q: number, min: number | null, max: number | null): number {
-  const value = sketch.count > 0 ? sketch.getValueAtQuantile(q) : 0;
-  if (!Number.isFinite(value)) return 0;
-  return Math.min(max ?? value, Math.max(min ?? value, value));
-}
+const quantile = (sketch: DDSketch, q: number, min: number | null, max: number | null): number => clampedQuantile(sketch, q, min, max) ?? 0;
 
 function distribution(count: number, sum: number, sketch: DDSketch, min: number | null, max: number | null): Distribution {
   return {

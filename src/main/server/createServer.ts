@@ -2,22 +2,33 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DiffusionError } from '../../shared/errors';
 import { parseWindow } from '../../shared/timeWindow';
+import { VERSION } from '../../shared/version';
 import type { DiffusionBackend } from '../backend/diffusionBackend';
-import type { AppConfig } from '../config';
 import type { InFlightRequests } from '../metrics/inFlightRequests';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import type { InfluxPusherStatus } from '../export/influxPusher';
-import { EXPORT_FORMATS, prefersOpenMetrics, renderExport, type ExportFormat } from './exportFormats';
+import { EXPORT_FORMATS, type ExportFormat } from '../../shared/apiSchemas';
+import { prefersOpenMetrics, renderExport } from '../export/exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
 import { registerFrontDoor } from './openai/frontDoor';
 import { RequestLifecycle } from './requestLifecycle';
 import { createHostCheck, createTokenCheck } from './hostGuard';
 
-export const VERSION = '0.1.0';
+/** Where the server listens and whom it lets in (a resolved configuration fits this). */
+export interface ServerSettings {
+  host: string;
+  /** 0 asks for any free port. */
+  port: number;
+  /** Bearer token every request must send; null when none is required. */
+  token: string | null;
+  /** Extra `Host` header names accepted besides loopback names (DNS-rebinding defence). */
+  allowedHosts: readonly string[];
+}
 
 export interface ServerDeps {
-  config: Pick<AppConfig, 'host' | 'port' | 'token' | 'allowedHosts' | 'backendKind' | 'backendUrl'>;
+  config: ServerSettings;
   store: MetricsStore;
   /** The current backend client; read per request so Settings can swap it without a restart. */
   backend: () => DiffusionBackend;
@@ -130,7 +141,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       status: 'ok',
       version: VERSION,
       uptime_seconds: process.uptime(),
-      store: { path: store.db.path, pending_events: store.pendingCount, ok: true },
+      store: store.health(),
       backend,
       influx_pusher: deps.influxPusher?.health() ?? { enabled: false },
     };

@@ -4,18 +4,23 @@ import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { HTTP_ROUTES, exportFileName, type Result } from '../../shared/api';
+import { HTTP_ROUTES, exportFileName, type AppInfo, type DiffusionMonitorApi, type Result } from '../../shared/api';
 import { API_INPUTS } from '../../shared/apiSchemas';
 import { RENDERER_CSP_HEADER } from '../../shared/csp';
 import { DiffusionError } from '../../shared/errors';
 import { exportDocument } from '../export/exportDocument';
 import type { InFlightRequests } from '../metrics/inFlightRequests';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import { openEventStream, sendError, validationError } from './errorReplies';
-import type { MonitorService } from './monitorService';
+
+/** The monitor service as this transport calls it (the core's one instance). */
+export type DashboardService = Omit<DiffusionMonitorApi, 'appInfo' | 'changePort' | 'appCommands' | 'export'> & {
+  appInfo(transport: 'http'): Promise<Result<AppInfo>>;
+};
 
 export interface DashboardRoutesOptions {
-  service: MonitorService;
+  service: DashboardService;
   store: MetricsStore;
   inFlight?: InFlightRequests;
   /** The renderer build (`out/renderer`); `null` or a folder without index.html serves a hint instead. */
@@ -47,7 +52,7 @@ The API under <code>/api/diffusion/</code> works already.</p></body>`;
 
 function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, where);
+  if (!parsed.success) throw validationError(parsed.error, where, schema);
   return parsed.data;
 }
 
@@ -99,7 +104,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
       return undefined;
     });
 
-    scope.get(HTTP_ROUTES.appInfo.path, async (_request, reply) => answer(reply, await service.appInfo()));
+    scope.get(HTTP_ROUTES.appInfo.path, async (_request, reply) => answer(reply, await service.appInfo('http')));
 
     scope.get(HTTP_ROUTES.summary.path, async (request, reply) => {
       const window = parseInput(API_INPUTS.summary, queryOf(request).window ?? 'all', 'window');

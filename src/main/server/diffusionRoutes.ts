@@ -45,7 +45,7 @@ function diffusionDoor(endpoint: Endpoint): Door {
     endpointOf: () => endpoint,
     accept: (body) => {
       const parsed = schema.safeParse(body);
-      if (!parsed.success) throw validationError(parsed.error);
+      if (!parsed.success) throw validationError(parsed.error, 'body', schema);
       return { request: build(parsed.data), stream: isStreamEndpoint(endpoint) };
     },
     errorBody: (error, requestId) => error.toBody(requestId),

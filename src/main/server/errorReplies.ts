@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import { DiffusionError, type ErrorBody } from '../../shared/errors';
+import { DiffusionError, asDiffusionError, type ErrorBody } from '../../shared/errors';
+import { issueSentences } from '../../shared/validation';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -17,13 +18,13 @@ export function sendError(reply: FastifyReply, error: DiffusionError): FastifyRe
 }
 
 /**
- * A 400 for input that failed its schema: the first issue in the message, every issue in
- * `details`. `where` names the input when an issue has no path (the whole body or query).
+ * A 400 for input that failed its schema: the first issue's sentence as the message, every issue
+ * in `details`. `where` names the input when an issue has no path (the whole body or query);
+ * `schema` (the one that failed) lets a message state a number's whole range.
  */
-export function validationError(error: z.ZodError, where = '(body)'): DiffusionError {
-  const details = error.issues.map((issue) => ({ field: issue.path.join('.') || where, message: issue.message }));
-  const first = details[0];
-  return new DiffusionError('validation', first ? `${first.field}: ${first.message}` : `${where}: invalid`, { details });
+export function validationError(error: z.ZodError, where = 'body', schema?: z.ZodType): DiffusionError {
+  const details = issueSentences(error, { where, ...(schema ? { schema } : {}) });
+  return new DiffusionError('validation', details[0]?.message ?? `${where} is not valid`, { details });
 }
 
 /** Maps anything thrown (Fastify's own errors included) onto the taxonomy. */
@@ -43,7 +44,7 @@ export function toDiffusionError(error: unknown): DiffusionError {
       if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
         return new DiffusionError('validation', e.message ?? 'bad request', { status: e.statusCode });
       }
-      return new DiffusionError('internal', 'internal error; see the server log', { cause: error });
+      return asDiffusionError(error);
   }
 }
 

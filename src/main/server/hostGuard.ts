@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { isLoopbackHost } from '../config';
+import { isLoopbackHost } from '../../shared/loopback';
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 

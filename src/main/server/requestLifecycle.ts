@@ -6,7 +6,8 @@ import { DiffusionError, ERROR_STATUS } from '../../shared/errors';
 import type { TokenCountSource } from '../../shared/events';
 import type { DiffusionRequest } from '../../shared/requests';
 import type { BackendFrame, BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import type { MetricsStore } from '../metrics/metricsStore';
 import { countTokens } from '../metrics/requestEvent';
 import { openEventStream, toDiffusionError } from './errorReplies';
 

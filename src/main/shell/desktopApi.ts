@@ -4,9 +4,9 @@ import { exportFileName, failure, ok, type AppCommand, type AppInfo, type Diffus
 import type { ExportKind } from '../../shared/apiSchemas';
 import { exportDocument } from '../export/exportDocument';
 import { writeExportFile } from '../export/writeExportFile';
-import type { Logger } from '../metrics/metricsStore';
-import { VERSION } from '../server/createServer';
-import { toFailure, type MonitorService } from '../server/monitorService';
+import type { Logger } from '../../shared/logger';
+import { VERSION } from '../../shared/version';
+import { toFailure, type MonitorService } from '../monitorService';
 import type { SettingsService } from '../settingsService';
 import type { DesktopCore } from './desktopCore';
 
@@ -51,7 +51,7 @@ export function createDesktopApi(deps: DesktopApiDeps): DiffusionMonitorApi {
     desktop.service ? call(desktop.service) : Promise.resolve(notRunning());
 
   const appInfo = async (): Promise<Result<AppInfo>> => {
-    if (desktop.service) return desktop.service.appInfo();
+    if (desktop.service) return desktop.service.appInfo('ipc');
     const config = desktop.config;
     return ok({
       version: VERSION,

@@ -3,13 +3,9 @@ import { dirname } from 'node:path';
 import type { StartupProblem } from '../../shared/api';
 import type { AppConfig } from '../config';
 import { StartupError, startCore, type Core, type CoreOptions } from '../core';
-import type { Logger } from '../metrics/metricsStore';
-import { probeBackend } from '../server/backendProbe';
-import { VERSION } from '../server/createServer';
-import { dashboardPlugin } from '../server/dashboardPlugin';
-import { createMonitorService, type MonitorService } from '../server/monitorService';
-import { applyLiveSettings, type SettingsService } from '../settingsService';
-import { backendOptionsFromConfig } from '../backend/createBackend';
+import type { Logger } from '../../shared/logger';
+import type { MonitorService } from '../monitorService';
+import type { SettingsService } from '../settingsService';
 import { detectForeignListener } from './foreignListener';
 import { canListen, findFreePort } from './freePort';
 
@@ -31,26 +27,32 @@ export interface DesktopCoreOptions {
  */
 export class DesktopCore {
   core: Core | null = null;
-  service: MonitorService | null = null;
   problem: StartupProblem | null = null;
-  private current: AppConfig;
+  /** The configuration to start with while no core runs. */
+  private initial: AppConfig;
 
   constructor(
     config: AppConfig,
     private readonly options: DesktopCoreOptions,
   ) {
-    this.current = config;
+    this.initial = config;
   }
 
+  /** The configuration running now, or the one the next start uses. */
   get config(): AppConfig {
-    return this.current;
+    return this.core?.config() ?? this.initial;
+  }
+
+  /** The one monitor service, served over IPC here and over HTTP to browsers; null while stopped. */
+  get service(): MonitorService | null {
+    return this.core?.service ?? null;
   }
 
   /**
    * Starts the core. A taken port or an address that cannot be listened on becomes `problem`
    * (the window offers another port); other failures (an unusable database) are thrown.
    */
-  async start(config: AppConfig = this.current): Promise<void> {
+  async start(config: AppConfig = this.initial): Promise<void> {
     const start = this.options.start ?? startCore;
     // A first start, or a database moved in Settings to a folder that does not exist yet.
     if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
@@ -64,15 +66,8 @@ export class DesktopCore {
     const coreOptions: CoreOptions = {
       log: this.options.log,
       ...(this.options.nativeBinding ? { nativeBinding: this.options.nativeBinding } : {}),
-      plugins: [
-        dashboardPlugin({
-          settings: this.options.settings,
-          config: () => this.current,
-          reconfigure: (next) => this.reconfigure(next),
-          rendererDir: this.options.rendererDir,
-          log: this.options.log,
-        }),
-      ],
+      settings: this.options.settings,
+      dashboard: { rendererDir: this.options.rendererDir },
     };
     try {
       this.core = await start(config, coreOptions);
@@ -80,7 +75,7 @@ export class DesktopCore {
       if (!(error instanceof StartupError)) throw error;
       const taken = !(await canListen(config.host, config.port));
       // Anything but a listening problem (an unusable database) is not the window's to fix.
-      if (!taken && !/listen|in use/.test(error.message)) throw error;
+      if (!taken && error.reason !== 'port_in_use' && error.reason !== 'listen_failed') throw error;
       this.problem = {
         type: taken ? 'port_in_use' : 'listen_failed',
         message: error.message,
@@ -90,31 +85,13 @@ export class DesktopCore {
       this.options.log.warn(error.message);
       return;
     }
-    this.current = { ...config, port: this.core.server.port };
     this.problem = null;
-    this.service = createMonitorService({
-      store: this.core.store,
-      settings: this.options.settings,
-      config: () => this.current,
-      reconfigure: (next) => this.reconfigure(next),
-      serverUrl: () => this.core?.server.url ?? null,
-      probeBackend,
-      transport: 'ipc',
-      version: VERSION,
-      log: this.options.log,
-    });
-  }
-
-  /** Takes over saved backend settings without a restart (a new backend client). */
-  private async reconfigure(next: AppConfig): Promise<void> {
-    this.current = applyLiveSettings(this.current, next);
-    await this.core?.setBackend(backendOptionsFromConfig(this.current));
   }
 
   /** Tries another port after a conflict; on success the port is saved for the next start. */
   async changePort(port: number): Promise<void> {
     if (this.core) throw new StartupError(`the server already runs on port ${this.core.server.port}; change the port in Settings`);
-    await this.start({ ...this.current, port });
+    await this.start({ ...this.initial, port });
     if (this.problem) throw new StartupError(this.problem.message);
     this.options.settings.save({ port });
   }
@@ -122,8 +99,8 @@ export class DesktopCore {
   /** Stops the server and flushes every pending event. */
   async stop(): Promise<void> {
     const core = this.core;
+    if (core) this.initial = core.config();
     this.core = null;
-    this.service = null;
     await core?.stop();
   }
 }

@@ -13,7 +13,8 @@ import {
 } from '../../shared/api';
 import type { z } from 'zod';
 import { API_INPUTS } from '../../shared/apiSchemas';
-import type { Logger } from '../metrics/metricsStore';
+import type { Logger } from '../../shared/logger';
+import { validationMessage } from '../../shared/validation';
 
 export interface IpcOptions {
   /** Whether a message comes from our renderer (see `isTrustedSender`). */
@@ -38,9 +39,7 @@ function parseInput(key: ApiKey, input: unknown): { ok: true; value: unknown } |
   if (!schema) return { ok: true, value: undefined };
   const parsed = schema.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data };
-  const issue = parsed.error.issues[0];
-  const field = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
-  return { ok: false, error: { type: 'validation', message: `${key}: ${field}${issue?.message ?? 'invalid input'}` } };
+  return { ok: false, error: { type: 'validation', message: `${key}: ${validationMessage(parsed.error, { schema, where: 'input' })}` } };
 }
 
 /**

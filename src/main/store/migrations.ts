@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { failureOf, parseMetadata } from '../../shared/events';
 
 /**
  * Numbered, append-only schema migrations. Migration N moves `PRAGMA user_version` from N-1 to N.
@@ -56,8 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // the metadata JSON, so filtering on it scans the table; a few percent of events fail, so a side
   // table of their ids (with the filter columns) keeps that filter a short index walk and costs
   // the writer nothing for successful events (partial indexes on the JSON cost every insert ~20 %).
-  // Existing rows are read as `sampleFromRow` reads them: `success` false (or 0) or a non-empty
-  // `error_type`; rows with missing or unreadable metadata are successes.
+  // Existing rows are judged by the one rule every reader uses (`failureOf`).
   (db) => {
     db.exec(`
       CREATE TABLE failed_events (
@@ -68,11 +68,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idx_failed_events_type_id ON failed_events (event_type, id);
       CREATE INDEX idx_failed_events_model_id ON failed_events (model_id, id);
       CREATE INDEX idx_failed_events_type_model_id ON failed_events (event_type, model_id, id);
-      INSERT INTO failed_events (id, event_type, model_id)
-        SELECT id, event_type, model_id FROM performance_events
-        WHERE CASE WHEN json_valid(metadata) THEN (json_extract(metadata, '$.success') IS 0
-          OR (json_type(metadata, '$.error_type') IS 'text' AND json_extract(metadata, '$.error_type') <> '')) ELSE 0 END;
     `);
+    const insert = db.prepare('INSERT INTO failed_events (id, event_type, model_id) VALUES (?, ?, ?)');
+    const page = db.prepare('SELECT id, event_type, model_id, metadata FROM performance_events WHERE id > ? ORDER BY id LIMIT 5000');
+    // Read in pages (a connection cannot write while it iterates), so memory stays bounded.
+    for (let after = 0; ;) {
+      const rows = page.all(after) as Array<{ id: number; event_type: string; model_id: string; metadata: string | null }>;
+      for (const row of rows) if (failureOf(parseMetadata(row.metadata)) !== null) insert.run(row.id, row.event_type, row.model_id);
+      const last = rows.at(-1);
+      if (!last) break;
+      after = last.id;
+    }
   },
 ];
 

@@ -1,19 +1,21 @@
 import '@fontsource-variable/inter';
 import '@fontsource-variable/jetbrains-mono';
 import './styles/app.css';
+import { createEffect, createSignal, on } from 'solid-js';
 import { render } from 'solid-js/web';
 import { App } from './App';
 import { connectApi } from './api/client';
 import { AppProvider, useApp } from './state/appState';
 
-// Transport events (browser only) reach the app state once it exists.
-const hooks = { live: (_connected: boolean) => {}, unauthorized: () => {} };
-const api = connectApi({ onLiveChange: (connected) => hooks.live(connected), onUnauthorized: () => hooks.unauthorized() });
+// Transport events (browser only) are signals, which the app state follows once it exists.
+const [liveConnected, setLiveConnected] = createSignal(false);
+const [unauthorizedAnswers, setUnauthorizedAnswers] = createSignal(0);
+const api = connectApi({ onLiveChange: setLiveConnected, onUnauthorized: () => setUnauthorizedAnswers((n) => n + 1) });
 
-function Hooks() {
+function TransportEvents() {
   const app = useApp();
-  hooks.live = (connected) => app.setLiveConnected(connected);
-  hooks.unauthorized = () => app.setNeedsToken(true);
+  createEffect(on(liveConnected, (connected) => app.setLiveConnected(connected), { defer: true }));
+  createEffect(on(unauthorizedAnswers, () => app.setNeedsToken(true), { defer: true }));
   return null;
 }
 
@@ -22,7 +24,7 @@ if (root) {
   render(
     () => (
       <AppProvider api={api}>
-        <Hooks />
+        <TransportEvents />
         <App />
       </AppProvider>
     ),

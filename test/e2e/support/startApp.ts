@@ -2,8 +2,9 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveConfig, type AppConfig } from '../../../src/main/config';
 import { startCore, type Core } from '../../../src/main/core';
-import { MetricsStore, silentLogger } from '../../../src/main/metrics/metricsStore';
-import { createDashboard } from '../../../src/main/server/dashboardPlugin';
+import { silentLogger } from '../../../src/shared/logger';
+import { MetricsStore } from '../../../src/main/metrics/metricsStore';
+import { SettingsService, settingsFileOf } from '../../../src/main/settingsService';
 import { tempDir } from '../../fixtures/tempDir';
 import { seedEvents, type SeedTotals } from './seedEvents';
 
@@ -38,9 +39,8 @@ export async function startApp(options: { backendUrl?: string; seed?: boolean } 
     defaultSettingsFile: join(dir.path, 'settings.json'),
   };
   const config = resolveConfig(input);
-  const dashboard = createDashboard({ input, config, rendererDir: RENDERER_DIR, log: silentLogger });
-  const core = await startCore(config, { log: silentLogger, plugins: [dashboard.plugin] });
-  dashboard.attach(core);
+  const settings = new SettingsService({ input, file: settingsFileOf(input, config) });
+  const core = await startCore(config, { log: silentLogger, settings, dashboard: { rendererDir: RENDERER_DIR } });
   return {
     core,
     url: core.server.url,

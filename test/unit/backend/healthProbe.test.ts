@@ -25,7 +25,6 @@ describe('HealthProbe', () => {
     now += 1;
     await probe.check();
     expect(timeouts).toHaveLength(2);
-    expect(HEALTH_TIMEOUT_MS).toBeLessThanOrEqual(3000);
   });
 
   it('never throws: a failed connection is unreachable, an error answer reachable', async () => {

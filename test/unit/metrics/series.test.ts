@@ -132,3 +132,17 @@ describe('SeriesBuilder', () => {
     expect(JSON.stringify(series).length).toBeLessThan(20_000);
   });
 });
+
+describe('percentiles in the chart and on the cards', () => {
+  it('agree: both clamp the sketch into the observed range', () => {
+    const s = open({ now: NOW });
+    for (let i = 0; i < 10; i += 1) record(s, NOW - 30 + i, { duration: 2 });
+    const summary = s.summary({ windowSeconds: 3600 });
+    const series = new SeriesBuilder(s).build('1h');
+    const last = series.requests.findIndex((n) => n > 0);
+    expect(series.requests[last]).toBe(10);
+    expect(summary.overall.latency.p50).toBe(2);
+    expect(series.latency.p50[last]).toBe(summary.overall.latency.p50);
+    expect(series.latency.p99[last]).toBe(summary.overall.latency.p99);
+  });
+});

@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import * as electron from 'electron';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ok, type DiffusionMonitorApi } from '../../../src/shared/api';
+import { HTTP_ROUTES, ok, type AppInfo, type DiffusionMonitorApi } from '../../../src/shared/api';
 import { resolveConfig, type ResolveInput } from '../../../src/main/config';
-import { silentLogger } from '../../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../../src/shared/logger';
 import { SettingsService } from '../../../src/main/settingsService';
 import { CommandBus, createDesktopApi } from '../../../src/main/shell/desktopApi';
 import { DesktopCore } from '../../../src/main/shell/desktopCore';
@@ -65,6 +65,24 @@ describe('the desktop API', () => {
     });
     const info = await api.appInfo();
     expect(info.ok && info.value.backend).toEqual({ kind: 'dllm', url: 'http://127.0.0.1:8123', model: 'dream-v0-instruct-7b' });
+  });
+
+  it('serves one monitor service: a save in the browser shows over IPC, and the reverse', async () => {
+    const { api, desktop } = setUp(['--port', '0']);
+    await desktop.start();
+    const url = desktop.core?.server.url ?? '';
+    const response = await fetch(`${url}${HTTP_ROUTES.saveSettings.path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ backend: 'http://127.0.0.1:8124' }),
+    });
+    expect(response.status).toBe(200);
+    const overIpc = await api.appInfo();
+    expect(overIpc.ok && overIpc.value).toMatchObject({ transport: 'ipc', backend: { url: 'http://127.0.0.1:8124' } });
+    await api.saveSettings({ model: 'llada-8b' });
+    const overHttp = (await (await fetch(`${url}${HTTP_ROUTES.appInfo.path}`)).json()) as AppInfo;
+    expect(overHttp).toMatchObject({ transport: 'http', backend: { url: 'http://127.0.0.1:8124', model: 'llada-8b' } });
+    expect(desktop.service).toBe(desktop.core?.service);
   });
 
   it('exports through the save dialog: the file holds what the export route serves', async () => {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig, type ResolveInput } from '../../../src/main/config';
-import { silentLogger } from '../../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../../src/shared/logger';
 import { SettingsService } from '../../../src/main/settingsService';
 import { DesktopCore } from '../../../src/main/shell/desktopCore';
 import { acceptsConnections, detectForeignListener, foreignListener, nextPortWithoutListener } from '../../../src/main/shell/foreignListener';

@@ -2,7 +2,7 @@ import * as electron from 'electron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { API_KEYS, API_METHODS, channelOf, failure, ok, type DiffusionMonitorApi, type LiveUpdate } from '../../../src/shared/api';
 import type { StreamFrame } from '../../../src/shared/frames';
-import { silentLogger } from '../../../src/main/metrics/metricsStore';
+import { silentLogger } from '../../../src/shared/logger';
 import { registerApiHandlers, type IpcRegistration } from '../../../src/main/shell/ipc';
 import { isTrustedSender } from '../../../src/main/shell/trustedSender';
 import { FakeWebContents, type FakeIpcMain } from './electronFake';

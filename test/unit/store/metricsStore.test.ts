@@ -102,13 +102,14 @@ describe('MetricsStore', () => {
     store.record(outcome({ startedAt: now - 60 }));
     store.close();
     const reopened = MetricsStore.open({ path, clock: () => now });
-    const db = reopened.db.raw();
+    const db = new Database(path, { readonly: true });
     // 30 old minutes became one or two hour rows; only the recent minute stays a minute row.
     expect(db.prepare('SELECT count(*) FROM metric_rollups WHERE bucket >= 0').pluck().get()).toBe(1);
     expect(db.prepare('SELECT count(*) FROM metric_rollups_hourly').pluck().get()).toBeLessThanOrEqual(2);
     expect(reopened.summary({ windowSeconds: 4 * 86400 }).overall.total_requests).toBe(31);
     expect(reopened.summary({ windowSeconds: 3600 }).overall.total_requests).toBe(1);
     expect(reopened.summary().overall.total_requests).toBe(31);
+    db.close();
     reopened.close();
   });
 
@@ -192,4 +193,24 @@ describe('MetricsStore', () => {
     expect(store.summary().overall.total_requests).toBe(rows);
     store.close();
   }, 20_000);
+});
+
+describe('store health', () => {
+  it('reports failing writes while they are retried, and recovers once they succeed', () => {
+    const path = freshPath();
+    const store = MetricsStore.open({ path, flushIntervalMs: 60_000 });
+    expect(store.health()).toEqual({ path, ok: true, pending_events: 0, consecutive_failures: 0, last_error: null });
+    // Another connection makes every insert fail, as a full disk or a broken file would.
+    const other = new Database(path);
+    other.exec("CREATE TRIGGER refuse BEFORE INSERT ON performance_events BEGIN SELECT RAISE(ABORT, 'disk is full'); END");
+    store.record(outcome());
+    store.flush();
+    expect(store.health()).toMatchObject({ ok: false, pending_events: 1, consecutive_failures: 1, last_error: expect.stringContaining('disk is full') });
+    other.exec('DROP TRIGGER refuse');
+    other.close();
+    store.flush();
+    expect(store.health()).toEqual({ path, ok: true, pending_events: 0, consecutive_failures: 0, last_error: null });
+    expect(store.storedEventCount()).toBe(1);
+    store.close();
+  });
 });

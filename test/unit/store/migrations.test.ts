@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION, migrate } from '../../../src/main/store/migrations';
-import { MetricsDatabase } from '../../../src/main/store/metricsDatabase';
+import { SqliteMetricsFile } from '../../../src/main/store/sqliteMetricsFile';
 import { sampleFromRow } from '../../../src/main/metrics/eventSample';
 import { MetricsStore } from '../../../src/main/metrics/metricsStore';
 import { seedExampleRows, writeSeedDatabase } from '../../fixtures/seedDatabase';
@@ -138,7 +138,7 @@ describe('the events filter', () => {
   });
 
   it('walks failed_events for errors only, never the whole table', () => {
-    const db = new MetricsDatabase(fresh().file('plan.db'));
+    const db = new SqliteMetricsFile(fresh().file('plan.db'));
     for (const query of [{ eventType: 'diffusion_infill' }, { modelId: 'dream' }, { eventType: 'diffusion_generate', modelId: 'dream' }, {}]) {
       const plan = db.explainEvents({ limit: 50, outcome: 'error', ...query });
       expect(plan[0], JSON.stringify(query)).toMatch(/^(SEARCH|SCAN) f\b/);
@@ -156,8 +156,10 @@ describe('opening databases', () => {
     const summary = store.summary();
     expect(summary.endpoints.generate).toEqual({ requests: 10, errors: 2, success_rate: 80 });
     expect(summary.endpoints.infill).toEqual({ requests: 5, errors: 1, success_rate: 80 });
-    expect(store.db.raw().prepare('SELECT last_event_id FROM rollup_watermark').pluck().get()).toBe(15);
     store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare('SELECT last_event_id FROM rollup_watermark').pluck().get()).toBe(15);
+    db.close();
   });
 
   it('folds rows another program appended while we were not running', () => {
@@ -175,12 +177,12 @@ describe('opening databases', () => {
     const db = new Database(path);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    expect(() => new MetricsDatabase(path)).toThrow(/newer than this program understands/);
+    expect(() => new SqliteMetricsFile(path)).toThrow(/newer than this program understands/);
   });
 
   it('uses WAL', () => {
     const path = fresh().file('wal.db');
-    const db = new MetricsDatabase(path);
+    const db = new SqliteMetricsFile(path);
     expect(db.raw().pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

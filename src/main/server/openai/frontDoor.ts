@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Endpoint } from '../../../shared/endpoints';
 import { DiffusionError } from '../../../shared/errors';
 import type { DiffusionBackend } from '../../backend/diffusionBackend';
-import type { Logger } from '../../metrics/metricsStore';
+import type { Logger } from '../../../shared/logger';
 import { toDiffusionError } from '../errorReplies';
 import type { Door, RequestLifecycle } from '../requestLifecycle';
 import { llamaCppInfillDoor } from './llamaCppInfill';

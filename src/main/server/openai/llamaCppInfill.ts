@@ -50,15 +50,14 @@ function extraContext(extra: ReadonlyArray<{ filename?: string | null | undefine
 
 function readInfill(body: unknown): LlamaInfillAccepted {
   const parsed = InfillBodySchema.safeParse(body);
-  if (!parsed.success) throw validationError(parsed.error);
+  if (!parsed.success) throw validationError(parsed.error, 'body', InfillBodySchema);
   const b = parsed.data;
   // `prompt` is the text of the gap already typed (the cursor line up to the cursor): part of the prefix.
   const prefix = extraContext(b.input_extra ?? []) + (b.input_prefix ?? '') + (b.prompt ?? '');
   const suffix = b.input_suffix ?? '';
   if (prefix.length + suffix.length > LIMITS.textChars) {
-    throw new DiffusionError('validation', `input_prefix: the prefix, suffix and extra context must be at most ${LIMITS.textChars} characters in all`, {
-      details: [{ field: 'input_prefix', message: 'too long' }],
-    });
+    const message = `input_prefix, input_suffix, input_extra and prompt must be at most ${LIMITS.textChars} characters in all`;
+    throw new DiffusionError('validation', message, { details: [{ field: 'input_prefix', message }] });
   }
   const nPredict = b.n_predict ?? DEFAULTS.max_new_tokens;
   const options = optionsOf(

@@ -13,7 +13,7 @@ export interface OpenAiErrorBody {
 export function openAiErrorBody(error: DiffusionError): OpenAiErrorBody {
   const details = Array.isArray(error.details) ? (error.details as Array<{ field?: unknown }>) : [];
   const field = details[0]?.field;
-  const param = error.type === 'validation' && typeof field === 'string' && field !== '(body)' ? field : null;
+  const param = error.type === 'validation' && typeof field === 'string' && field !== 'body' ? field : null;
   if (error.status === 401) return { error: { message: error.message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } };
   return { error: { message: error.message, type: error.status >= 500 ? 'server_error' : 'invalid_request_error', param, code: error.type } };
 }

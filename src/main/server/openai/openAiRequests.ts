@@ -68,7 +68,7 @@ export function optionsOf(body: Options, maxTokens?: number | null): GenerationO
 
 function parse<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw validationError(parsed.error);
+  if (!parsed.success) throw validationError(parsed.error, 'body', schema);
   return parsed.data as z.infer<T>;
 }
 
@@ -91,9 +91,9 @@ function messageText(message: z.infer<typeof MessageSchema>, index: number): str
   return content
     .map((part, p) => {
       if (part.type === 'text' && typeof part.text === 'string') return part.text;
-      throw new DiffusionError('validation', `messages.${index}.content.${p}: only text parts are supported, not ${JSON.stringify(part.type)}`, {
-        details: [{ field: `messages.${index}.content.${p}.type`, message: 'only text parts are supported' }],
-      });
+      const field = `messages.${index}.content.${p}.type`;
+      const message = `${field} must be "text"; ${JSON.stringify(part.type)} parts are not supported`;
+      throw new DiffusionError('validation', message, { details: [{ field, message }] });
     })
     .join('\n');
 }
@@ -110,9 +110,8 @@ export function renderChatPrompt(turns: ReadonlyArray<{ role: string; text: stri
 }
 
 function tooLong(field: string): DiffusionError {
-  return new DiffusionError('validation', `${field}: must be at most ${LIMITS.textChars} characters in all`, {
-    details: [{ field, message: `must be at most ${LIMITS.textChars} characters in all` }],
-  });
+  const message = `${field} must be at most ${LIMITS.textChars} characters in all`;
+  return new DiffusionError('validation', message, { details: [{ field, message }] });
 }
 
 /** `POST /v1/chat/completions`. */
@@ -149,7 +148,8 @@ export function readCompletionsRequest(body: unknown): OpenAiAccepted {
   }
   const fim = recogniseFimTemplate(prompt);
   if (fim) return { request: { kind: 'infill', prefix: fim.prefix, suffix: fim.suffix, ...options }, ...common, template: fim.template };
-  if (prompt === '') throw new DiffusionError('validation', 'prompt: must not be empty', { details: [{ field: 'prompt', message: 'must not be empty' }] });
+  if (prompt === '')
+    throw new DiffusionError('validation', 'prompt must not be empty', { details: [{ field: 'prompt', message: 'prompt must not be empty' }] });
   return { request: { kind: 'generate', prompt, ...options }, ...common, template: null };
 }
 

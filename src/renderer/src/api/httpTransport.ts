@@ -12,7 +12,7 @@ import {
   type Result,
 } from '../../../shared/api';
 import { runDiffusionStream } from '../../../shared/runStream';
-import { readSseData } from '../../../shared/sseReader';
+import { readSseBody } from '../../../shared/sseReader';
 
 const TOKEN_KEY = 'diffusion-monitor.token';
 
@@ -27,6 +27,10 @@ export interface HttpTransportOptions {
   onLiveChange?: (connected: boolean) => void;
   /** Called when the server answers 401: it needs a token this browser does not have. */
   onUnauthorized?: () => void;
+  /** The HTTP client (the browser's `fetch` unless a test hands in another). */
+  fetch?: typeof fetch;
+  /** Where the bearer token is kept (this browser's localStorage by default). */
+  tokens?: Pick<typeof tokenStore, 'get'>;
 }
 
 /**
@@ -34,8 +38,10 @@ export interface HttpTransportOptions {
  * monitor's own calls, the public `/api/diffusion/*` routes for models and the playground.
  */
 export function createHttpTransport(options: HttpTransportOptions = {}): DiffusionMonitorApi {
+  const fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const tokens = options.tokens ?? tokenStore;
   const headers = (): Record<string, string> => {
-    const token = tokenStore.get();
+    const token = tokens.get();
     return token ? { Authorization: `Bearer ${token}` } : {};
   };
 
@@ -83,7 +89,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
         if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
         options.onLiveChange?.(true);
         delay = 1000;
-        await readSseData(response.body, (data) => {
+        await readSseBody(response.body, (data) => {
           const update = JSON.parse(data) as LiveUpdate;
           for (const listener of liveListeners) listener(update);
         });
@@ -128,7 +134,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
     run: (runRequest, onFrame) => {
       const abort = new AbortController();
       return {
-        result: runDiffusionStream({ baseUrl: '', request: runRequest, onFrame, signal: abort.signal, headers: headers() }),
+        result: runDiffusionStream({ baseUrl: '', request: runRequest, onFrame, signal: abort.signal, headers: headers(), fetch }),
         cancel: () => abort.abort(),
       };
     },

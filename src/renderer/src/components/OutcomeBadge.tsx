@@ -1,10 +1,8 @@
-import type { PerformanceEvent } from '../../../shared/events';
+import { failureOf, type PerformanceEvent } from '../../../shared/events';
 
 /** Whether a stored event failed, read the way the store counts it. */
 export function eventFailed(event: PerformanceEvent): boolean {
-  const m = event.metadata;
-  const errorType: unknown = m.error_type;
-  return m.success === false || (m.success as unknown) === 0 || (typeof errorType === 'string' && errorType !== '');
+  return failureOf(event.metadata) !== null;
 }
 
 export function OutcomeBadge(props: { event: PerformanceEvent }) {

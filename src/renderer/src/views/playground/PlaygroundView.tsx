@@ -2,6 +2,7 @@ import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount }
 import { createStore } from 'solid-js/store';
 import { RunRequestSchema } from '../../../../shared/apiSchemas';
 import { ALGORITHMS, DEFAULTS } from '../../../../shared/requests';
+import { validationMessage } from '../../../../shared/validation';
 import { describeError } from '../../api/client';
 import { EmptyState, ErrorNotice } from '../../components/Notices';
 import { formatCount, formatRate, formatSeconds } from '../../format';
@@ -65,11 +66,7 @@ function buildRequest(form: PlaygroundForm): { ok: true; value: import('../../..
       ? { mode: 'generate', body: { prompt: form.prompt, ...options } }
       : { mode: 'infill', body: { prefix: form.prefix, suffix: form.suffix, ...options } };
   const parsed = RunRequestSchema.safeParse(candidate);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.filter((p) => p !== 'body').join('.') || 'request';
-    return { ok: false, message: `${field}: ${issue?.message ?? 'invalid'}` };
-  }
+  if (!parsed.success) return { ok: false, message: validationMessage(parsed.error, { schema: RunRequestSchema, skip: ['body'], where: 'request' }) };
   return { ok: true, value: parsed.data };
 }
 

@@ -2,6 +2,7 @@ import { For, Show, createSignal, onMount, type JSX } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { ConnectionReport, SaveOutcome, SettingField, SettingsView as SettingsSnapshot } from '../../../../shared/api';
 import { SettingsUpdateSchema, type SettingsUpdate } from '../../../../shared/apiSchemas';
+import { validationMessage } from '../../../../shared/validation';
 import { describeError } from '../../api/client';
 import { ErrorNotice, InfoNotice } from '../../components/Notices';
 import { useApp } from '../../state/appState';
@@ -143,8 +144,7 @@ export function SettingsView() {
     if (!base) return;
     const parsed = SettingsUpdateSchema.safeParse(changes(form, base));
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      setError(`${LABELS[issue?.path[0] as SettingField] ?? 'settings'}: ${issue?.message ?? 'invalid'}`);
+      setError(validationMessage(parsed.error, { schema: SettingsUpdateSchema, where: 'settings', name: (field) => LABELS[field as SettingField] ?? field }));
       return;
     }
     setSaving(true);

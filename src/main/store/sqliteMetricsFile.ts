@@ -85,9 +85,10 @@ export interface OpenOptions {
 
 /**
  * The SQLite metrics file: the seed's `performance_events` table plus our rollups. Owns its
- * migrations and prepared statements; knows nothing about HTTP or Electron.
+ * migrations and prepared statements; knows nothing about HTTP or Electron. Only `MetricsStore`
+ * (metrics/, the aggregates and the write queue in front of it) opens one.
  */
-export class MetricsDatabase {
+export class SqliteMetricsFile {
   readonly path: string;
   private readonly db: SqliteDatabase;
   private readonly insertEvent: Statement<[EventRow]>;
@@ -196,7 +197,6 @@ export class MetricsDatabase {
       .iterate(afterId) as IterableIterator<StoredEventRow>;
   }
 
-  /** Minute rollup rows with `fromMinute <= bucket <= toMinute`. */
   /** Minute rows in a range, read one at a time (start-up loads a day of them; no array of all). */
   rollupsBetween(fromMinute: number, toMinute: number): IterableIterator<RollupRow> {
     return this.db
@@ -224,6 +224,12 @@ export class MetricsDatabase {
   explainEvents(query: EventQuery): string[] {
     const { sql, params } = eventsStatement(query);
     return (this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((row) => row.detail);
+  }
+
+  /** Unix seconds of the oldest stored event (the seed's table has an index on `timestamp`). */
+  firstTimestamp(): number | null {
+    const row = this.db.prepare('SELECT min(timestamp) AS first FROM performance_events').get() as { first: number | null } | undefined;
+    return row?.first ?? null;
   }
 
   countEvents(): number {

@@ -1,10 +1,8 @@
 import Negotiator from 'negotiator';
-import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type PrometheusOptions } from '../export/prometheus';
-import { renderInflux } from '../export/influx';
+import type { ExportFormat } from '../../shared/apiSchemas';
 import type { MetricsStore } from '../metrics/metricsStore';
-
-export const EXPORT_FORMATS = ['json', 'prometheus', 'influxdb'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import { renderInflux } from './influx';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type PrometheusOptions } from './prometheus';
 
 export interface RenderedExport {
   contentType: string;

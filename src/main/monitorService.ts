@@ -8,38 +8,41 @@ import {
   type LiveUpdate,
   type ModelList,
   type Result,
-} from '../../shared/api';
-import { EventsQuerySchema, type BackendTarget } from '../../shared/apiSchemas';
-import { DiffusionError } from '../../shared/errors';
-import type { PerformanceEvent } from '../../shared/events';
-import { runDiffusionStream } from '../../shared/runStream';
-import { TIME_WINDOW_SECONDS } from '../../shared/series';
-import { ConfigError, type AppConfig } from '../config';
-import type { Logger, MetricsStore } from '../metrics/metricsStore';
-import { SeriesBuilder } from '../metrics/series';
-import { LIVE_FIELDS, type SettingsService } from '../settingsService';
+} from '../shared/api';
+import { EventsQuerySchema, type BackendTarget } from '../shared/apiSchemas';
+import { DiffusionError, asDiffusionError } from '../shared/errors';
+import type { PerformanceEvent } from '../shared/events';
+import { runDiffusionStream } from '../shared/runStream';
+import { TIME_WINDOW_SECONDS } from '../shared/series';
+import { VERSION } from '../shared/version';
+import type { Logger } from '../shared/logger';
+import type { MetricsStore } from './metrics/metricsStore';
+import { SeriesBuilder } from './metrics/series';
+import type { Runtime } from './runtime';
+import { LIVE_FIELDS, type SettingsService } from './settingsService';
 
-/** The part of the API that does not depend on where it runs (desktop or browser). */
+/**
+ * The part of the API that does not depend on where it runs: one instance per process, served
+ * by both transports (IPC in the desktop app, `/api/monitor/*` for browsers). Each transport
+ * names itself in `appInfo`.
+ */
 export type MonitorService = Pick<
   DiffusionMonitorApi,
-  'appInfo' | 'summary' | 'series' | 'events' | 'models' | 'testConnection' | 'getSettings' | 'saveSettings' | 'liveUpdates' | 'run'
->;
+  'summary' | 'series' | 'events' | 'models' | 'testConnection' | 'getSettings' | 'saveSettings' | 'liveUpdates' | 'run'
+> & {
+  appInfo(transport: AppInfo['transport']): Promise<Result<AppInfo>>;
+  /** Stops listening to the store. */
+  close(): void;
+};
 
 export interface MonitorServiceDeps {
   store: MetricsStore;
   settings: SettingsService;
-  /** The configuration the process runs with now. */
-  config: () => AppConfig;
-  /**
-   * Takes over settings that apply without a restart (rebuilds the backend client). Without it,
-   * every change waits for the next start.
-   */
-  reconfigure?: (next: AppConfig) => Promise<void> | void;
+  /** The configuration running now, and where saved live settings take effect. */
+  runtime: Pick<Runtime, 'config' | 'apply'>;
   /** Base URL of the embedded server, which the playground and model list go through. */
   serverUrl: () => string | null;
   probeBackend: (target: BackendTarget, timeoutSeconds: number, signal: AbortSignal) => Promise<string[]>;
-  transport: AppInfo['transport'];
-  version: string;
   log: Logger;
   /** Live updates are coalesced over this many milliseconds (default 250). */
   liveCoalesceMs?: number;
@@ -50,10 +53,10 @@ const EVENTS_PER_UPDATE = 20;
 
 /** Turns anything thrown into a failed result in the taxonomy. */
 export function toFailure(error: unknown, log?: Logger): { ok: false; error: { type: DiffusionError['type']; message: string } } {
-  if (error instanceof DiffusionError) return failure(error.type, error.message);
-  if (error instanceof ConfigError) return failure('validation', error.message);
-  if ((error as Error | undefined)?.name === 'ZodError') return failure('validation', (error as Error).message);
+  const mapped = asDiffusionError(error);
+  if (mapped.type !== 'internal') return failure(mapped.type, mapped.message);
   log?.error(`monitor API: ${(error as Error | undefined)?.stack ?? String(error)}`);
+  // The desktop shows its own failures to its one user: the message says more than "internal".
   return failure('internal', (error as Error | undefined)?.message ?? String(error));
 }
 
@@ -79,11 +82,11 @@ export function loopbackUrl(serverUrl: string): string {
  * embedded server's public routes. The desktop shell and the HTTP routes both serve it.
  */
 export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
-  const { store, log } = deps;
+  const { store, log, runtime } = deps;
   const series = new SeriesBuilder(store);
 
   const authHeaders = (): Record<string, string> => {
-    const token = deps.config().token;
+    const token = runtime.config().token;
     return token === null ? {} : { Authorization: `Bearer ${token}` };
   };
 
@@ -94,12 +97,14 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
   };
 
   return {
-    appInfo: () =>
+    close: () => series.close(),
+
+    appInfo: (transport) =>
       attempt(log, () => {
-        const config = deps.config();
+        const config = runtime.config();
         return {
-          version: deps.version,
-          transport: deps.transport,
+          version: VERSION,
+          transport,
           serverUrl: deps.serverUrl(),
           dbPath: config.dbPath,
           settingsFile: deps.settings.file,
@@ -148,34 +153,28 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
         return {
           models: Array.isArray(value.models) ? value.models.filter((m): m is string => typeof m === 'string') : [],
           defaultModel: typeof value.default_model === 'string' ? value.default_model : null,
-          backend: typeof value.backend === 'string' ? value.backend : deps.config().backendKind,
+          backend: typeof value.backend === 'string' ? value.backend : runtime.config().backendKind,
         };
       }),
 
     testConnection: (target) =>
       attempt(log, async () => {
         const started = performance.now();
-        const models = await deps.probeBackend(target, deps.config().timeoutSeconds, AbortSignal.timeout(15_000));
+        const models = await deps.probeBackend(target, runtime.config().timeoutSeconds, AbortSignal.timeout(15_000));
         return { models, latencyMs: Math.round(performance.now() - started) };
       }),
 
-    getSettings: () => attempt(log, () => deps.settings.view(deps.config())),
+    getSettings: () => attempt(log, () => deps.settings.view(runtime.config())),
 
     saveSettings: (update) =>
       attempt(log, async () => {
-        const changed = deps.settings.save(update);
-        const next = deps.settings.resolve();
-        const viewAfterSave = deps.settings.view(next);
-        const overridden = new Set(viewAfterSave.overridden);
+        const { changed, config: next } = deps.settings.save(update);
+        const overridden = new Set(deps.settings.overridden);
         const effective = changed.filter((field) => !overridden.has(field));
-        const live = effective.filter((field) => LIVE_FIELDS.has(field));
-        let applied: typeof live = [];
-        if (live.length > 0 && deps.reconfigure) {
-          await deps.reconfigure(next);
-          applied = live;
-        }
+        const applied = effective.filter((field) => LIVE_FIELDS.has(field));
+        if (applied.length > 0) runtime.apply(next);
         return {
-          settings: deps.settings.view(deps.config()),
+          settings: deps.settings.view(runtime.config()),
           applied,
           restartRequired: effective.filter((field) => !applied.includes(field)),
         };
