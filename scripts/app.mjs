@@ -75,10 +75,16 @@ let executable = electronExecutable();
 if (executable === null) {
   const { dir, version } = electronPackage();
   console.log(`Electron ${version}'s binary is not installed yet; fetching it (node node_modules/electron/install.js)…`);
-  const status = run(node, [join(dir, 'install.js')]);
+  // Its error output is a network stack trace; keep only the line that names the cause.
+  const install = spawnSync(node, [join(dir, 'install.js')], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  const status = install.status ?? 1;
   executable = electronExecutable();
   if (status !== 0 || executable === null) {
-    console.error(`\nCould not download Electron ${version} (are you offline, or is its download blocked?).${OFFLINE_HINT}`);
+    const cause = (install.stderr ?? '')
+      .split('\n')
+      .find((line) => /error/i.test(line) && !/^\s+at /.test(line))
+      ?.trim();
+    console.error(`\nCould not download Electron ${version} (are you offline, or is its download blocked?)${cause ? `: ${cause}` : '.'}${OFFLINE_HINT}`);
     process.exit(1);
   }
 }

@@ -7,7 +7,7 @@ import type { InfluxPushSettings } from './export/influxPusher';
 import { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi } from '../shared/apiSchemas';
 import { DiffusionError } from '../shared/errors';
 import { isLoopbackHost } from '../shared/loopback';
-import { validationMessage } from '../shared/validation';
+import { issueSentences, nearestKey } from '../shared/validation';
 
 export { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi };
 
@@ -145,11 +145,24 @@ type SourcedKey = keyof typeof SOURCES;
 
 type Flags = Partial<Record<keyof typeof FLAGS, string | boolean>>;
 
+/** Node's argument parser explains in three lines; a start-up error is one. */
+function oneLineArgumentError(message: string): string {
+  const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
+  if (ambiguous) return `${ambiguous[1]} needs a value; for one that starts with "-", write ${ambiguous[1]}=VALUE (e.g. ${ambiguous[1]}=-3)`;
+  const missing = /^Option '(--[\w-]+)[^']*' argument missing/.exec(message);
+  if (missing) return `${missing[1]} needs a value`;
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
 function parseFlags(argv: readonly string[]): Flags {
   try {
     return parseArgs({ args: [...argv], options: FLAGS, allowPositionals: false, strict: true }).values;
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message} (see --help)`);
+    throw new ConfigError(`${oneLineArgumentError((error as Error).message)} (see --help)`);
   }
 }
 
@@ -178,20 +191,38 @@ export interface ResolveInput {
   defaultDbPath?: string;
 }
 
-function readSettingsFile(path: string, required: boolean): SettingsFile {
-  if (!existsSync(path)) {
-    if (required) throw new ConfigError(`settings file ${path} does not exist`);
-    return {};
-  }
+/**
+ * Reads the settings file leniently where it can and strictly where a mistake would be silent:
+ * a file that does not exist yet reads as `{}` (the first save creates it), so does an empty one;
+ * every unknown key (with the nearest known one) and every invalid value is reported, all on one
+ * line.
+ */
+function readSettingsFile(path: string): SettingsFile {
+  if (!existsSync(path)) return {};
+  const text = readFileSync(path, 'utf8');
+  if (text.trim() === '') return {};
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`settings file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ConfigError(`settings file ${path} is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new ConfigError(`settings file ${path} must hold a JSON object like {"port": 7000}`);
+  const known = Object.keys(SettingsFileSchema.shape);
+  const problems: string[] = [];
+  for (const key of Object.keys(json)) {
+    if (known.includes(key)) continue;
+    const near = nearestKey(key, known);
+    problems.push(`unknown key ${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}`);
   }
   const parsed = SettingsFileSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigError(`settings file ${path}: ${validationMessage(parsed.error, { schema: SettingsFileSchema, where: 'content' })}`);
-  return parsed.data;
+  if (!parsed.success) {
+    const named = { schema: SettingsFileSchema, where: 'content', name: (field: string) => JSON.stringify(field) };
+    for (const problem of issueSentences(parsed.error, named)) problems.push(problem.message);
+  }
+  if (problems.length > 0) throw new ConfigError(`settings file ${path}: ${problems.join('; ')}`);
+  return parsed.data ?? {};
 }
 
 function pick<T>(...values: Array<T | undefined>): T | undefined {
@@ -227,7 +258,13 @@ function normaliseUrl(raw: string | null | undefined): string | null {
     throw new ConfigError(`backend URL ${JSON.stringify(raw)} is not a URL (expected e.g. http://127.0.0.1:8000)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`backend URL must use http or https; got ${url.protocol}`);
+    // `localhost:8000` parses as the scheme "localhost:": say what was meant.
+    const bare = /^[\w.-]+:\d+(\/.*)?$/.test(raw);
+    throw new ConfigError(
+      bare
+        ? `backend URL ${JSON.stringify(raw)} needs its scheme: use http://${raw}`
+        : `backend URL ${JSON.stringify(raw)} must start with http:// or https:// (e.g. http://127.0.0.1:8000)`,
+    );
   }
   return url.toString().replace(/\/+$/, '');
 }
@@ -282,7 +319,7 @@ export function resolveConfig(input: ResolveInput, settings?: SettingsFile): App
   const explicitSettings = pick(flag('settings'), env.DIFFUSION_MONITOR_SETTINGS);
   const settingsPath = explicitSettings ? resolve(input.cwd, explicitSettings) : input.defaultSettingsFile;
   // `settings` stands for the file's content (a save checks what it is about to write).
-  const file = settings ?? (settingsPath ? readSettingsFile(settingsPath, explicitSettings !== undefined) : {});
+  const file = settings ?? (settingsPath ? readSettingsFile(settingsPath) : {});
 
   const host = pick(given('host'), file.host) ?? '127.0.0.1';
   const port = toNumber(
@@ -339,7 +376,8 @@ export function resolveConfig(input: ResolveInput, settings?: SettingsFile): App
     openaiDiffusing,
     token,
     allowedHosts,
-    settingsFile: settingsPath && existsSync(settingsPath) ? settingsPath : null,
+    // A file named on purpose is the one saves go to, even before it exists.
+    settingsFile: settingsPath && (explicitSettings !== undefined || existsSync(settingsPath)) ? settingsPath : null,
     influx: resolveInfluxPush(flag, env, file),
     help: flags.help === true,
   };

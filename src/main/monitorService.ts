@@ -6,6 +6,8 @@ import {
   type DiffusionMonitorApi,
   type EventsPage,
   type LiveUpdate,
+  readHealthReport,
+  type HealthReport,
   type ModelList,
   type Result,
 } from '../shared/api';
@@ -28,7 +30,7 @@ import { LIVE_FIELDS, type SettingsService } from './settingsService';
  */
 export type MonitorService = Pick<
   DiffusionMonitorApi,
-  'summary' | 'series' | 'events' | 'models' | 'testConnection' | 'getSettings' | 'saveSettings' | 'liveUpdates' | 'run'
+  'summary' | 'series' | 'events' | 'models' | 'health' | 'testConnection' | 'getSettings' | 'saveSettings' | 'liveUpdates' | 'run'
 > & {
   appInfo(transport: AppInfo['transport']): Promise<Result<AppInfo>>;
   /** Stops listening to the store. */
@@ -130,6 +132,8 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
           ...(q.type === undefined ? {} : { eventType: q.type }),
           ...(q.model === undefined ? {} : { modelId: q.model }),
           ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+          ...(q.request_id === undefined ? {} : { requestId: q.request_id }),
+          ...(q.since === undefined ? {} : { since: q.since }),
         });
         const events = rows.slice(0, q.limit);
         return { events, nextBefore: rows.length > q.limit ? (events.at(-1)?.id ?? null) : null };
@@ -155,6 +159,14 @@ export function createMonitorService(deps: MonitorServiceDeps): MonitorService {
           defaultModel: typeof value.default_model === 'string' ? value.default_model : null,
           backend: typeof value.backend === 'string' ? value.backend : runtime.config().backendKind,
         };
+      }),
+
+    health: () =>
+      attempt(log, async (): Promise<HealthReport> => {
+        const response = await fetch(`${ownServer()}/api/diffusion/health`, { headers: authHeaders(), signal: AbortSignal.timeout(10_000) });
+        const text = await response.text();
+        if (!response.ok) throw new DiffusionError(failureOfErrorBody(text)?.error.type ?? 'internal', `health answered HTTP ${response.status}`);
+        return readHealthReport(JSON.parse(text));
       }),
 
     testConnection: (target) =>

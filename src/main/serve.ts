@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BackendHealth } from './backend/diffusionBackend';
 import { ConfigError, USAGE, resolveConfig, type ResolveInput } from './config';
 import { StartupError, startCore } from './core';
 import type { Logger } from '../shared/logger';
@@ -12,6 +14,17 @@ const log: Logger = {
   warn: (message) => process.stderr.write(`diffusion-monitor: warning: ${message}\n`),
   error: (message) => process.stderr.write(`diffusion-monitor: error: ${message}\n`),
 };
+
+/** The backend on one start-up line: where, which protocol, and whether it answers with models. */
+export function backendLine(health: BackendHealth): string {
+  if (!health.configured) return 'Backend: none configured; the diffusion routes answer model_unavailable (set --backend URL)';
+  const where = `Backend: ${health.kind} at ${health.url ?? '?'}`;
+  if (health.reachable === true && health.last_error === null) {
+    const shown = health.models.slice(0, 5).join(', ');
+    return `${where} — reachable, ${health.models.length} model${health.models.length === 1 ? '' : 's'}${shown ? `: ${shown}${health.models.length > 5 ? ', …' : ''}` : ''}`;
+  }
+  return `${where} — ${health.reachable === false ? 'not reachable' : 'answers with an error'}: ${health.last_error ?? 'no answer'}`;
+}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`diffusion-monitor: ${message}\n`);
@@ -52,6 +65,11 @@ async function main(): Promise<void> {
       ? `Dashboard: ${core.server.url}/\n`
       : 'Dashboard: not built yet; run `npm run build` once to serve it at / (the API works without it)\n',
   );
+  const settingsFile = config.settingsFile ?? input.defaultSettingsFile ?? null;
+  process.stdout.write(
+    `Settings file: ${settingsFile === null ? 'none' : `${settingsFile}${existsSync(settingsFile) ? '' : ' (not created yet; the first save from Settings creates it)'}`}\n`,
+  );
+  process.stdout.write(`${backendLine(await core.backend().health())}\n`);
   let signalled = false;
   const shutdown = (signal: string): void => {
     if (signalled) {

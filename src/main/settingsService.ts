@@ -99,7 +99,10 @@ export class SettingsService {
   /** The file's raw JSON object (`{}` when it does not exist yet). */
   private readRaw(): Record<string, unknown> {
     if (this.file === null || !existsSync(this.file)) return {};
-    const parsed: unknown = JSON.parse(readFileSync(this.file, 'utf8'));
+    const text = readFileSync(this.file, 'utf8');
+    // An empty file is an empty settings object, as the configuration reads it.
+    if (text.trim() === '') return {};
+    const parsed: unknown = JSON.parse(text);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`settings file ${this.file} does not hold a JSON object`);
     return parsed as Record<string, unknown>;
   }

@@ -69,6 +69,7 @@ const api = {
   series: invoke('series'),
   events: invoke('events'),
   models: invoke('models'),
+  health: invoke('health'),
   testConnection: invoke('testConnection'),
   getSettings: invoke('getSettings'),
   saveSettings: invoke('saveSettings'),

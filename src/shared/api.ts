@@ -22,6 +22,8 @@ export interface DiffusionMonitorApi {
   events(query: EventsQuery): Promise<Result<EventsPage>>;
   /** Models the configured backend offers. */
   models(): Promise<Result<ModelList>>;
+  /** The server's `/api/diffusion/health`: whether the model backend answers, and since when. */
+  health(): Promise<Result<HealthReport>>;
   /** Probes a backend (not necessarily the saved one) and lists its models. */
   testConnection(target: BackendTarget): Promise<Result<ConnectionReport>>;
   getSettings(): Promise<Result<SettingsView>>;
@@ -100,6 +102,48 @@ export interface ModelList {
   models: string[];
   defaultModel: string | null;
   backend: string;
+}
+
+/** What the dashboard reads of `/api/diffusion/health`. */
+export interface HealthReport {
+  backend: BackendHealthReport;
+}
+
+export interface BackendHealthReport {
+  /** `false` when no backend is set up (`--backend none`). */
+  configured: boolean;
+  kind: string;
+  url: string | null;
+  /** `null` when not configured or not probed yet. */
+  reachable: boolean | null;
+  models: string[];
+  last_error: string | null;
+  /** Unix seconds of the probe behind this answer. */
+  checked_at: number | null;
+  /** Unix seconds since when `reachable` has had its value, when the server knows. */
+  since: number | null;
+}
+
+/**
+ * Reads a health answer leniently: fields it lacks are filled in, so an older or newer server
+ * still shows its backend's state.
+ */
+export function readHealthReport(json: unknown): HealthReport {
+  const backend = ((json as { backend?: unknown } | null)?.backend ?? {}) as Record<string, unknown>;
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  const seconds = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+  return {
+    backend: {
+      configured: backend.configured !== false,
+      kind: text(backend.kind) ?? 'unknown',
+      url: text(backend.url),
+      reachable: typeof backend.reachable === 'boolean' ? backend.reachable : null,
+      models: Array.isArray(backend.models) ? backend.models.filter((m): m is string => typeof m === 'string') : [],
+      last_error: text(backend.last_error),
+      checked_at: seconds(backend.checked_at),
+      since: seconds(backend.since),
+    },
+  };
 }
 
 export interface ConnectionReport {
@@ -182,6 +226,7 @@ export const API_METHODS = {
   series: 'invoke',
   events: 'invoke',
   models: 'invoke',
+  health: 'invoke',
   testConnection: 'invoke',
   getSettings: 'invoke',
   saveSettings: 'invoke',
@@ -226,6 +271,7 @@ export const API_KINDS_FIT: KindFits = {
   series: true,
   events: true,
   models: true,
+  health: true,
   testConnection: true,
   getSettings: true,
   saveSettings: true,
@@ -260,8 +306,9 @@ export const API_KEYS = Object.keys(API_METHODS) as ApiKey[];
 export const MONITOR_PREFIX = '/api/monitor';
 
 /**
- * The HTTP route of each key the browser reaches through `/api/monitor`. `run` and `models` use
- * the public routes (`/api/diffusion/{generate,infill}/stream`, `/api/diffusion/models`)
+ * The HTTP route of each key the browser reaches through `/api/monitor`. `run`, `models` and
+ * `health` use the public routes (`/api/diffusion/{generate,infill}/stream`, `/api/diffusion/models`,
+ * `/api/diffusion/health`)
  * directly, and `changePort` and `appCommands` only exist on the desktop.
  */
 export const HTTP_ROUTES = {
@@ -274,14 +321,18 @@ export const HTTP_ROUTES = {
   saveSettings: { method: 'PUT', path: `${MONITOR_PREFIX}/settings` },
   liveUpdates: { method: 'GET', path: `${MONITOR_PREFIX}/live` },
   export: { method: 'GET', path: `${MONITOR_PREFIX}/export` },
-} as const satisfies { [K in Exclude<ApiKey, 'run' | 'models' | 'changePort' | 'appCommands'>]: { method: 'GET' | 'POST' | 'PUT'; path: string } };
+} as const satisfies { [K in Exclude<ApiKey, 'run' | 'models' | 'health' | 'changePort' | 'appCommands'>]: { method: 'GET' | 'POST' | 'PUT'; path: string } };
 
-/** `diffusion-monitor-2025-11-28.csv`: the default file name of an export. */
-export function exportFileName(format: ExportKind, date: Date): string {
+/**
+ * `diffusion-monitor-15m-2025-11-28T0745.csv`: the default file name of an export, saying which
+ * window it holds (Prometheus counters are always all-time) and when it was taken, local time.
+ */
+export function exportFileName(format: ExportKind, date: Date, window: TimeWindowKey = 'all'): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
-  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  const stamp = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}${pad(date.getMinutes())}`;
   const extension: Record<ExportKind, string> = { json: 'json', prometheus: 'prom', influxdb: 'lp', csv: 'csv' };
-  return `diffusion-monitor-${day}.${extension[format]}`;
+  const span = format === 'prometheus' ? 'all' : window;
+  return `diffusion-monitor-${span}-${stamp}.${extension[format]}`;
 }
 
 export type { BackendTarget, EditableSettings, EventsQuery, ExportKind, ExportRequest, RunRequest, SettingsUpdate, TimeWindowKey };

@@ -34,6 +34,10 @@ export const EventsQuerySchema = z
     type: z.string().min(1).max(200).optional(),
     model: z.string().min(1).max(200).optional(),
     outcome: z.enum(OUTCOMES).optional(),
+    /** Only the request with this id (the X-Request-Id of its response). */
+    request_id: z.string().trim().min(1).max(200).optional(),
+    /** Only events that started at or after this Unix time (seconds). */
+    since: z.number().min(0).optional(),
   })
   .strict();
 

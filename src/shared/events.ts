@@ -25,6 +25,10 @@ export interface EventMetadata {
   token_count_source: TokenCountSource;
   /** The door the request came through (`diffusion` for our own routes). */
   api: ApiName;
+  /** Failed requests only: our error message, at most 500 characters (never prompt or output text). */
+  error_message?: string;
+  /** Failed requests only: the HTTP status the backend answered with, when the failure came from it. */
+  upstream_status?: number;
   /** Text-carrying chunks of an OpenAI-compatible stream (blocks, canvases or tokens); only on such rows. */
   chunks?: number;
   /** Seconds from sending the upstream request to its first text-carrying chunk; only on such rows. */

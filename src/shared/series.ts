@@ -33,7 +33,7 @@ export interface MetricsSeries {
   tokens: number[];
   /** Tokens of successful requests divided by their wall time; `null` where none succeeded. */
   tokensPerSecond: Array<number | null>;
-  /** Request latency, seconds. */
+  /** Latency of successful requests, seconds; `null` where none succeeded. */
   latency: PercentileSeries;
   /** Time to the first denoising step (or first delta), seconds. */
   timeToFirstStep: PercentileSeries;

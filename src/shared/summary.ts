@@ -19,6 +19,7 @@ export interface EndpointStats {
 
 export interface EventTypeStats extends EndpointStats {
   tokens: number;
+  /** Successful requests only (count, average and percentiles); failures are in `errors`. */
   latency: Distribution;
   time_to_first_step: Distribution;
   /** Tokens of successful requests divided by their wall time. */
@@ -44,9 +45,11 @@ export interface MetricsSummary {
     total_requests: number;
     total_errors: number;
     success_rate: number;
+    /** The seed's average over every request, failures included. */
     average_latency: number;
     total_tokens: number;
     tokens_per_second: number;
+    /** Successful requests only. */
     latency: Distribution;
     time_to_first_step: Distribution;
   };

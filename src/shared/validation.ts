@@ -164,3 +164,42 @@ export function issueSentences(error: z.ZodError, options: DescribeOptions = {})
 export function validationMessage(error: z.ZodError, options: DescribeOptions = {}): string {
   return issueSentences(error, options)[0]?.message ?? `${options.where ?? 'input'} is not valid`;
 }
+
+/**
+ * The first sentence for each field of a failed parse, keyed by field: what a form shows next to
+ * each input it marks.
+ */
+export function fieldMessages(error: z.ZodError, options: DescribeOptions = {}): Record<string, string> {
+  const byField: Record<string, string> = {};
+  for (const { field, message } of issueSentences(error, options)) byField[field] ??= message;
+  return byField;
+}
+
+/** Levenshtein distance, ignoring case, for "did you mean". Keys are short, so the quadratic table is fine. */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    let diagonal = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const above = row[j] as number;
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** The known key closest to `unknown`, when it is close enough to be a typo; `null` otherwise. */
+export function nearestKey(unknown: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let distance = Number.POSITIVE_INFINITY;
+  for (const key of known) {
+    const d = editDistance(unknown, key);
+    if (d < distance) {
+      best = key;
+      distance = d;
+    }
+  }
+  return best !== null && distance <= Math.max(2, Math.floor(unknown.length / 3)) ? best : null;
+}

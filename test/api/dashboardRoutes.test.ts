@@ -80,6 +80,33 @@ describe('/api/monitor', () => {
     expect(older.events[0]?.id).toBeLessThan(first.events[0]?.id as number);
   });
 
+  it('finds an event by its request id, and only events since a time', async () => {
+    const { url, core } = await start();
+    record(core);
+    const wanted = core.store.events({ limit: 1 })[0]?.metadata.request_id as string;
+    record(core, 'timeout');
+    core.store.record({
+      endpoint: 'generate',
+      modelId: 'dream',
+      userId: 'u',
+      startedAt: Date.now() / 1000 - 7200,
+      duration: 0.5,
+      requestId: 'old-one',
+      status: 200,
+      outputText: 'x',
+      params: {},
+    });
+    core.store.flush();
+    const found = await json<EventsPage>(fetch(`${url}${HTTP_ROUTES.events.path}?request_id=${encodeURIComponent(wanted)}`));
+    expect(found.events.map((e) => e.metadata.request_id)).toEqual([wanted]);
+    const none = await json<EventsPage>(fetch(`${url}${HTTP_ROUTES.events.path}?request_id=nope&outcome=error`));
+    expect(none.events).toEqual([]);
+    const recent = await json<EventsPage>(fetch(`${url}${HTTP_ROUTES.events.path}?since=${Math.floor(Date.now() / 1000 - 3600)}`));
+    expect(recent.events).toHaveLength(2);
+    expect(recent.events.some((e) => e.metadata.request_id === 'old-one')).toBe(false);
+    expect((await fetch(`${url}${HTTP_ROUTES.events.path}?since=yesterday`)).status).toBe(400);
+  });
+
   it('answers bad input with 400 and the field named', async () => {
     const { url } = await start();
     for (const path of [
@@ -156,7 +183,7 @@ describe('/api/monitor', () => {
     record(core);
     core.store.flush();
     const prometheus = await fetch(`${url}${HTTP_ROUTES.export.path}?format=prometheus`);
-    expect(prometheus.headers.get('content-disposition')).toMatch(/^attachment; filename="diffusion-monitor-\d{4}-\d{2}-\d{2}\.prom"$/);
+    expect(prometheus.headers.get('content-disposition')).toMatch(/^attachment; filename="diffusion-monitor-all-\d{4}-\d{2}-\d{2}T\d{4}\.prom"$/);
     expect(await prometheus.text()).toBe(await (await fetch(`${url}/api/diffusion/metrics/export?format=prometheus`)).text());
     const csv = await fetch(`${url}${HTTP_ROUTES.export.path}?format=csv&window=15m`);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -182,5 +209,20 @@ describe('/api/monitor', () => {
     const page = await fetch(`${url}/`);
     expect(page.status).toBe(503);
     expect(await page.text()).toContain('npm run build');
+  });
+
+  it('serves a dashboard built while it runs on the next reload, without a restart', async () => {
+    const { url } = await start({ renderer: false });
+    expect((await fetch(`${url}/`)).status).toBe(503);
+    const rendererDir = dir.file('renderer');
+    mkdirSync(`${rendererDir}/assets`, { recursive: true });
+    writeFileSync(`${rendererDir}/assets/app-5678.js`, 'console.log(2)');
+    writeFileSync(`${rendererDir}/index.html`, '<!doctype html><title>Built later</title><script src="/assets/app-5678.js"></script>');
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(RENDERER_CSP_HEADER);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(await page.text()).toContain('Built later');
+    expect(await (await fetch(`${url}/assets/app-5678.js`)).text()).toBe('console.log(2)');
   });
 });

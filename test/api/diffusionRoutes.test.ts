@@ -100,6 +100,9 @@ describe('dllm backend', () => {
     expect(answer.json()).toMatchObject({ error: { type, request_id: answer.headers['x-request-id'], retryable: type === 'network' } });
     const [event] = eventsOf(monitor, String(answer.headers['x-request-id']));
     expect(event?.metadata).toMatchObject({ success: false, error_type: type, status });
+    // Our message, as the client got it, explains the failure in the Events view.
+    expect(event?.metadata.error_message).toBe((answer.json() as { error: { message: string } }).error.message);
+    if (fault === 'http500') expect(event?.metadata.upstream_status).toBe(500);
   });
 
   it('ends a stream with an error frame when the backend fails mid-stream', async () => {

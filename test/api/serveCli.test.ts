@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeDllmServer } from '../fixtures/fakeDllmServer';
 import { tempDir } from '../fixtures/tempDir';
 
 const dirs: Array<ReturnType<typeof tempDir>> = [];
@@ -46,6 +47,52 @@ describe('npm run serve', () => {
     const file = new Database(db, { readonly: true });
     expect(file.prepare('SELECT count(*) FROM performance_events').pluck().get()).toBe(1);
     file.close();
+  });
+
+  it('prints the backend (URL, protocol, reachable, models) and the settings file on its start-up lines', async () => {
+    const fake = await startFakeDllmServer({ models: ['fake-dream-7b', 'fake-llada-8b'] });
+    const dir = tempDir();
+    dirs.push(dir);
+    const settingsFile = dir.file('later.json');
+    const run = serve(['--port', '0', '--db', dir.file('m.db'), '--backend', fake.url, '--settings', settingsFile]);
+    try {
+      await waitFor(() => /^Backend: /m.test(run.out()));
+      expect(run.out()).toContain(`Settings file: ${settingsFile} (not created yet; the first save from Settings creates it)`);
+      expect(run.out()).toContain(`Backend: dllm at ${fake.url} — reachable, 2 models: fake-dream-7b, fake-llada-8b`);
+    } finally {
+      run.child.kill('SIGTERM');
+      await once(run.child, 'exit');
+      await fake.close();
+    }
+  });
+
+  it('reports a protocol mismatch on its start-up line instead of staying silent', async () => {
+    const fake = await startFakeDllmServer();
+    const dir = tempDir();
+    dirs.push(dir);
+    const run = serve(['--port', '0', '--db', dir.file('m.db'), '--backend', fake.url, '--backend-kind', 'openai']);
+    try {
+      await waitFor(() => /^Backend: /m.test(run.out()));
+      const line = /^Backend: .*$/m.exec(run.out())?.[0] ?? '';
+      expect(line).toContain('answers with an error');
+      expect(line).toContain('--backend-kind');
+    } finally {
+      run.child.kill('SIGTERM');
+      await once(run.child, 'exit');
+      await fake.close();
+    }
+  });
+
+  it('exits 2 with one line for a flag value that starts with a dash, and names a URL without its scheme', async () => {
+    for (const [args, expected] of [
+      [['--timeout', '-3'], 'diffusion-monitor: --timeout needs a value; for one that starts with "-", write --timeout=VALUE (e.g. --timeout=-3) (see --help)'],
+      [['--backend', 'localhost:8000'], 'diffusion-monitor: backend URL "localhost:8000" needs its scheme: use http://localhost:8000'],
+    ] as const) {
+      const run = serve([...args]);
+      const [code] = await once(run.child, 'exit');
+      expect(code).toBe(2);
+      expect(run.err().trim()).toBe(expected);
+    }
   });
 
   it('exits non-zero with one line when the port is taken', async () => {

@@ -168,7 +168,11 @@ describe('the browser dashboard', () => {
     await page.keyboard.press('Control+Enter');
     await expect.poll(() => page.locator('.tok.mask').count()).toBeGreaterThan(0);
     // Half-way through: some positions filled in, some still masked.
-    await expect.poll(async () => Number(await page.getByTestId('diffusion-canvas').getAttribute('data-masked')), { timeout: 10_000 }).toBeLessThanOrEqual(7);
+    // (data-masked reads 0 before the first step arrives, so wait for a step first.)
+    const canvas = page.getByTestId('diffusion-canvas');
+    await expect
+      .poll(async () => ((await canvas.getAttribute('data-step')) === '' ? 99 : Number(await canvas.getAttribute('data-masked'))), { timeout: 10_000 })
+      .toBeLessThanOrEqual(7);
     await screenshot('playground-streaming');
     await page.getByTestId('run-outcome').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('run-output').textContent()).toContain(DEFAULT_GENERATE_ANSWER);
@@ -190,8 +194,14 @@ describe('the browser dashboard', () => {
 
   it('downloads exports whose content matches the export route', async () => {
     await open('export');
+    // The count is there before any click: the seeded events plus the two requests of the tests before.
+    await expect.poll(() => page.getByTestId('export-count-csv').textContent()).toBe(`${app.totals.requests + 2} events stored (all time).`);
+    expect(await page.getByTestId('export-name-csv').textContent()).toMatch(/^diffusion-monitor-all-\d{4}-\d{2}-\d{2}T\d{4}\.csv$/);
+    await page.getByRole('radio', { name: '15 min' }).click();
+    await expect.poll(() => page.getByTestId('export-name-json').textContent()).toMatch(/^diffusion-monitor-15m-/);
+    await page.getByRole('radio', { name: 'All' }).click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button-prometheus').click()]);
-    expect(download.suggestedFilename()).toMatch(/^diffusion-monitor-\d{4}-\d{2}-\d{2}\.prom$/);
+    expect(download.suggestedFilename()).toMatch(/^diffusion-monitor-all-\d{4}-\d{2}-\d{2}T\d{4}\.prom$/);
     const file = await download.path();
     const served = await (await fetch(`${app.url}/api/diffusion/metrics/export?format=prometheus`)).text();
     expect(readFileSync(file, 'utf8')).toBe(served);

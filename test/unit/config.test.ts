@@ -67,7 +67,10 @@ describe('resolveConfig', () => {
     [['--port', 'abc'], /port must be/],
     [['--timeout', '0'], /timeout must be/],
     [['--backend-kind', 'grpc'], /backend kind must be one of dllm, openai/],
-    [['--backend', 'ftp://x'], /must use http or https/],
+    [['--backend', 'ftp://x'], /must start with http:\/\/ or https:\/\//],
+    [['--backend', 'localhost:8000'], /^backend URL "localhost:8000" needs its scheme: use http:\/\/localhost:8000$/],
+    [['--timeout', '-3'], /^--timeout needs a value; for one that starts with "-", write --timeout=VALUE \(e\.g\. --timeout=-3\) \(see --help\)$/],
+    [['--timeout=-3'], /^timeout must be a number of seconds above 0/],
     [['--backend', 'not a url'], /is not a URL/],
     [['--bogus'], /Unknown option/],
     [['--host', '0.0.0.0'], /set --token/],
@@ -83,5 +86,31 @@ describe('resolveConfig', () => {
   it('reports a broken settings file by name', () => {
     const path = settings({ port: 'seven' });
     expect(() => resolveConfig({ argv: ['--settings', path], env: {}, cwd: '/' })).toThrow(/settings file .*port/);
+  });
+
+  it('reports every unknown key (with the nearest known one) and every invalid value, on one line', () => {
+    const path = settings({ prot: 7100, timeout: -3, backendKind: 'grpc', colour: 'blue' });
+    let message = '';
+    try {
+      resolveConfig({ argv: ['--settings', path], env: {}, cwd: '/' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toContain('\n');
+    expect(message).toContain('unknown key "prot" (did you mean "port"?)');
+    expect(message).toContain('unknown key "colour";');
+    expect(message).toContain('"timeout" must be above 0 and at most 3600');
+    expect(message).toContain('"backendKind" must be one of dllm, openai');
+  });
+
+  it('reads a settings file that does not exist yet, or is empty, as {} and keeps it as the file to save to', () => {
+    const dir = tempDir('config-');
+    const missing = dir.file('new-settings.json');
+    const config = resolveConfig({ argv: ['--settings', missing], env: {}, cwd: '/' });
+    expect(config.port).toBe(7000);
+    expect(config.settingsFile).toBe(missing);
+    writeFileSync(missing, '\n');
+    expect(resolveConfig({ argv: ['--settings', missing], env: {}, cwd: '/' }).port).toBe(7000);
+    dir.cleanup();
   });
 });

@@ -37,6 +37,18 @@ describe('SettingsService', () => {
     expect(again).toMatchObject({ changed: ['model'], config: { ...resolved, model: 'llada-8b', settingsFile: file } });
   });
 
+  it('creates a --settings file that does not exist yet on the first save', () => {
+    const named = dir.file('sub/later.json');
+    const withFlag: ResolveInput = { ...input, argv: ['--settings', named] };
+    const config = resolveConfig(withFlag);
+    expect(config.settingsFile).toBe(named);
+    const settings = new SettingsService({ input: withFlag, file: config.settingsFile });
+    expect(settings.view(config).saved).toEqual({});
+    settings.save({ model: 'dream' });
+    expect(JSON.parse(readFileSync(named, 'utf8'))).toEqual({ model: 'dream' });
+    expect(settings.resolve().model).toBe('dream');
+  });
+
   it('clears a field saved as null, back to its default', () => {
     const settings = new SettingsService({ input, file });
     settings.save({ model: 'dream-v0-instruct-7b' });

@@ -11,6 +11,8 @@ export interface BackendHealth {
   models: string[];
   last_error: string | null;
   checked_at: number | null;
+  /** Unix seconds since when `reachable` has had its current value (the first probe that saw it). */
+  since?: number | null;
 }
 
 /** Frames a backend produces while it works; the stream routes relay them unchanged. */

@@ -66,8 +66,18 @@ export function toUpstreamError(error: unknown, url: string): DiffusionError {
   if (code !== undefined && code in NETWORK_CODES) {
     return new DiffusionError('network', `cannot reach backend at ${url}: ${NETWORK_CODES[code]} (${code})`, { cause: error, details: { code } });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : describeThrown(error);
   return new DiffusionError('backend', `backend at ${url} failed: ${excerpt(message)}${code ? ` (${code})` : ''}`, { cause: error });
+}
+
+/** Words anything thrown; a value whose own `toString` throws or lies still gets a description. */
+function describeThrown(value: unknown): string {
+  try {
+    const text = String(value);
+    return text === '' ? '(empty error)' : text;
+  } catch {
+    return `(unprintable ${typeof value})`;
+  }
 }
 
 /** What an upstream error body says about itself, in any of the shapes servers use. */

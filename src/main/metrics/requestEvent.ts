@@ -18,6 +18,10 @@ export interface RequestOutcome {
   status: number;
   /** `undefined` on success. */
   errorType?: ErrorType;
+  /** Our own error message for a failed request (capped when stored; never prompt or output text). */
+  errorMessage?: string;
+  /** The HTTP status the backend answered with, when a failure came from its answer. */
+  upstreamStatus?: number;
   params: {
     max_new_tokens?: number | null;
     temperature?: number | null;
@@ -62,6 +66,14 @@ function codePointLength(text: string): number {
 /** The seed's estimate: `max(1, len(text) // 4)`. */
 export function estimateTokenCount(text: string): number {
   return Math.max(1, Math.floor(codePointLength(text) / 4));
+}
+
+/** Stored error messages are capped: enough to diagnose, never a page of upstream text. */
+export const ERROR_MESSAGE_LIMIT = 500;
+
+function cappedMessage(message: string): string {
+  const chars = Array.from(message);
+  return chars.length <= ERROR_MESSAGE_LIMIT ? message : `${chars.slice(0, ERROR_MESSAGE_LIMIT - 1).join('')}…`;
 }
 
 /** A token count and where it came from. */
@@ -110,6 +122,8 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     request_id: outcome.requestId,
     token_count_source: tokens.source,
     api: outcome.api ?? DEFAULT_API,
+    ...(!success && outcome.errorMessage !== undefined ? { error_message: cappedMessage(outcome.errorMessage) } : {}),
+    ...(!success && outcome.upstreamStatus !== undefined && Number.isInteger(outcome.upstreamStatus) ? { upstream_status: outcome.upstreamStatus } : {}),
     ...(outcome.chunks === undefined ? {} : { chunks: outcome.chunks }),
     ...(outcome.timeToFirstChunk === undefined ? {} : { time_to_first_chunk: outcome.timeToFirstChunk }),
     ...(outcome.upstreamRequestId === undefined ? {} : { upstream_request_id: outcome.upstreamRequestId }),

@@ -83,6 +83,7 @@ function addArrays(into: number[], from: readonly number[]): void {
  */
 export class RollupCell {
   readonly counters: CellCounters;
+  /** Durations of successful requests only (see `add`). */
   private latencyLive: DDSketch | null = null;
   private ttfsLive: DDSketch | null = null;
   private latencyCode: EncodedSketch | null = null;
@@ -163,7 +164,10 @@ export class RollupCell {
     }
     const latencySlot = bucketIndex(LATENCY_BUCKETS, sample.duration);
     c.latencyBuckets[latencySlot] = (c.latencyBuckets[latencySlot] ?? 0) + 1;
-    sketches.latency.accept(sample.duration);
+    // Latency percentiles describe requests that ran: an 18 µs validation failure or an instant
+    // `model_unavailable` would drag them far below what a working request takes. Failures keep
+    // their counts, the average (the seed's gauge) and the Prometheus histogram.
+    if (sample.success) sketches.latency.accept(sample.duration);
     if (sample.timeToFirstStep !== null && sample.timeToFirstStep >= 0) {
       c.ttfsCount += 1;
       c.ttfsSum += sample.timeToFirstStep;

@@ -26,7 +26,7 @@ function eventTypeStats(cell: RollupCell): EventTypeStats {
     errors: c.errors,
     success_rate: successRate(c.requests, c.errors),
     tokens: c.tokens,
-    latency: distribution(c.requests, c.durationSum, cell.latency, c.durationMin, c.durationMax),
+    latency: distribution(c.requests - c.errors, c.okDuration, cell.latency, c.durationMin, c.durationMax),
     time_to_first_step: distribution(c.ttfsCount, c.ttfsSum, cell.ttfs, c.ttfsMin, c.ttfsMax),
     tokens_per_second: c.okDuration > 0 ? c.okTokens / c.okDuration : 0,
   };
@@ -75,7 +75,8 @@ export function buildSummary(input: SummaryInput): MetricsSummary {
   for (const [eventType, cell] of [...byEventType].sort(([a], [b]) => a.localeCompare(b))) {
     const stats = eventTypeStats(cell);
     eventTypes[eventType] = stats;
-    averageLatency[eventType] = stats.latency.average;
+    // The seed's gauge: the average over every request, failures included.
+    averageLatency[eventType] = cell.counters.requests === 0 ? 0 : cell.counters.durationSum / cell.counters.requests;
     tokens[eventType] = stats.tokens;
   }
 
@@ -107,7 +108,7 @@ export function buildSummary(input: SummaryInput): MetricsSummary {
       average_latency: o.requests === 0 ? 0 : o.durationSum / o.requests,
       total_tokens: o.tokens,
       tokens_per_second: o.okDuration > 0 ? o.okTokens / o.okDuration : 0,
-      latency: distribution(o.requests, o.durationSum, overall.latency, o.durationMin, o.durationMax),
+      latency: distribution(o.requests - o.errors, o.okDuration, overall.latency, o.durationMin, o.durationMax),
       time_to_first_step: distribution(o.ttfsCount, o.ttfsSum, overall.ttfs, o.ttfsMin, o.ttfsMax),
     },
     endpoints,

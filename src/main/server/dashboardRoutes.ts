@@ -65,6 +65,12 @@ function queryOf(request: FastifyRequest): Record<string, string | undefined> {
   return request.query as Record<string, string | undefined>;
 }
 
+/** Number query parameters arrive as text; anything else is passed on for the schema to refuse. */
+function numberParam(value: string | undefined): number | undefined | string {
+  if (value === undefined || value === '') return undefined;
+  return /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+}
+
 /** Integer query parameters arrive as text. */
 function intParam(value: string | undefined): number | undefined | string {
   if (value === undefined || value === '') return undefined;
@@ -121,9 +127,15 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
       const query = parseInput(
         API_INPUTS.events,
         Object.fromEntries(
-          Object.entries({ limit: intParam(q.limit), before: intParam(q.before), type: q.type, model: q.model, outcome: q.outcome }).filter(
-            ([, value]) => value !== undefined && value !== '',
-          ),
+          Object.entries({
+            limit: intParam(q.limit),
+            before: intParam(q.before),
+            type: q.type,
+            model: q.model,
+            outcome: q.outcome,
+            request_id: q.request_id,
+            since: numberParam(q.since),
+          }).filter(([, value]) => value !== undefined && value !== ''),
         ),
         'query',
       );
@@ -170,31 +182,35 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
         signal: abort.signal,
         ...(options.inFlight ? { inFlight: options.inFlight.snapshot() } : {}),
       });
-      const fileName = exportFileName(exportRequest.format, new Date());
+      const fileName = exportFileName(exportRequest.format, new Date(), exportRequest.window);
       return reply.type(document.contentType).header('Content-Disposition', `attachment; filename="${fileName}"`).send(Readable.from(document.chunks));
     });
   });
 
   const rendererDir = options.rendererDir;
-  if (dashboardBuilt(rendererDir)) {
-    await app.register(fastifyStatic, {
-      root: rendererDir,
-      prefix: '/',
-      index: ['index.html'],
-      wildcard: true,
-      // Hashed assets may be cached for good; index.html must be revalidated.
-      setHeaders: (reply, path) => {
-        void reply.headers(PAGE_HEADERS).header('Cache-Control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
-      },
-    });
-  } else {
-    app.get('/', async (_request, reply) =>
-      reply
-        .code(503)
-        .headers(PAGE_HEADERS)
-        .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-        .type('text/html; charset=utf-8')
-        .send(NOT_BUILT_PAGE),
-    );
+  const notBuilt = (reply: FastifyReply): FastifyReply =>
+    reply
+      .code(503)
+      .headers(PAGE_HEADERS)
+      .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .type('text/html; charset=utf-8')
+      .send(NOT_BUILT_PAGE);
+  if (rendererDir === null) {
+    app.get('/', async (_request, reply) => notBuilt(reply));
+    return;
   }
+  // Registered whether or not the build is there yet, and `/` checks per request: after
+  // `npm run build`, a running server serves the new dashboard on the next reload.
+  await app.register(fastifyStatic, {
+    root: rendererDir,
+    prefix: '/',
+    index: false,
+    wildcard: true,
+    suppressWarning: true,
+    // Hashed assets may be cached for good; index.html must be revalidated.
+    setHeaders: (reply, path) => {
+      void reply.headers(PAGE_HEADERS).header('Cache-Control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+    },
+  });
+  app.get('/', async (_request, reply) => (dashboardBuilt(rendererDir) ? reply.sendFile('index.html') : notBuilt(reply)));
 }

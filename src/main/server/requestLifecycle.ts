@@ -150,6 +150,12 @@ export function answerOf(result: BackendResult, progress: Progress, request: Dif
   };
 }
 
+/** The backend's HTTP status, which upstream errors carry in their details. */
+function upstreamStatusOf(error: DiffusionError): { upstreamStatus?: number } {
+  const status = (error.details as { upstream_status?: unknown } | undefined)?.upstream_status;
+  return typeof status === 'number' ? { upstreamStatus: status } : {};
+}
+
 /** The model a request names, for recording one that failed before it was read; else the default. */
 function modelOf(body: unknown, fallback: string | null): string {
   const fields = body as { model_id?: unknown; model?: unknown } | null;
@@ -303,7 +309,7 @@ export class RequestLifecycle {
       duration: ctx.elapsed(),
       requestId: ctx.requestId,
       status: ctx.status,
-      ...(error ? { errorType: error.type } : {}),
+      ...(error ? { errorType: error.type, errorMessage: error.message, ...upstreamStatusOf(error) } : {}),
       params: {
         max_new_tokens: request?.max_new_tokens ?? null,
         temperature: request?.temperature ?? null,

@@ -70,6 +70,7 @@ export function createDesktopApi(deps: DesktopApiDeps): DiffusionMonitorApi {
     series: (window) => withService((s) => s.series(window)),
     events: (query) => withService((s) => s.events(query)),
     models: () => withService((s) => s.models()),
+    health: () => withService((s) => s.health()),
     testConnection: (target) => withService((s) => s.testConnection(target)),
     getSettings: async () => {
       if (desktop.service) return desktop.service.getSettings();
@@ -97,7 +98,7 @@ export function createDesktopApi(deps: DesktopApiDeps): DiffusionMonitorApi {
         const core = desktop.core;
         if (!core) return notRunning();
         const format = request.format;
-        const defaultPath = join(app.getPath('downloads'), exportFileName(format, new Date()));
+        const defaultPath = join(app.getPath('downloads'), exportFileName(format, new Date(), request.window ?? 'all'));
         const window = deps.window();
         const options: SaveDialogOptions = { title: `Export ${FILTERS[format].name}`, defaultPath, filters: [FILTERS[format]] };
         const choice = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);

@@ -43,6 +43,10 @@ export interface EventQuery {
   eventType?: string;
   modelId?: string;
   outcome?: 'success' | 'error';
+  /** Only the event with this request id (`metadata.request_id`, the response's X-Request-Id). */
+  requestId?: string;
+  /** Only events that started at or after this Unix time, in seconds. */
+  since?: number;
 }
 
 /** A written event and whether it failed (failed ones are also listed in `failed_events`). */
@@ -70,6 +74,16 @@ function eventsStatement(query: EventQuery): { sql: string; params: Record<strin
   if (query.modelId !== undefined) {
     where.push(`${on}.model_id = @modelId`);
     params.modelId = query.modelId;
+  }
+  if (query.since !== undefined) {
+    where.push('p.timestamp >= @since');
+    params.since = query.since;
+  }
+  if (query.requestId !== undefined) {
+    // A search reads the metadata of the rows it walks (no index on it: writes stay cheap); the
+    // other filters narrow the walk first.
+    where.push("json_extract(p.metadata, '$.request_id') = @requestId");
+    params.requestId = query.requestId;
   }
   if (query.outcome === 'success') where.push('NOT EXISTS (SELECT 1 FROM failed_events f WHERE f.id = p.id)');
   const from = query.outcome === 'error' ? 'failed_events f CROSS JOIN performance_events p ON p.id = f.id' : 'performance_events p';

@@ -3,6 +3,7 @@ import type { StartupProblem, ViewName } from '../../shared/api';
 import { describeError } from './api/client';
 import { tokenStore } from './api/httpTransport';
 import { DashboardIcon, EventsIcon, ExportIcon, LogoMark, PlaygroundIcon, SettingsIcon } from './components/Icons';
+import { BackendStatus } from './components/HealthStatus';
 import { ErrorNotice } from './components/Notices';
 import { formatAgo } from './format';
 import { useApp } from './state/appState';
@@ -110,20 +111,41 @@ export function App() {
               <For each={NAV}>
                 {(item) => (
                   <li>
-                    <a href={`#/${item.view}`} classList={{ active: app.view() === item.view }} data-testid={`nav-${item.view}`}>
+                    <a
+                      href={`#/${item.view}`}
+                      classList={{ active: app.view() === item.view }}
+                      aria-current={app.view() === item.view ? 'page' : undefined}
+                      aria-label={item.label}
+                      data-testid={`nav-${item.view}`}
+                    >
                       {item.icon()}
-                      <span>{item.label}</span>
+                      <span class="nav-label">{item.label}</span>
                     </a>
                   </li>
                 )}
               </For>
             </ul>
             <div class="sidebar-foot">
-              <div class="live" classList={{ on: app.state.live.connected }} data-testid="live-indicator">
-                <span class="live-dot" />
-                <span>{app.state.live.connected ? 'Live' : 'Connecting…'}</span>
-                <Show when={app.state.live.lastUpdateAt}>{(at) => <span class="muted">· {formatAgo(at(), app.now())}</span>}</Show>
+              <div
+                class="live"
+                classList={{ on: app.state.live.connected && !app.serverDown(), down: app.serverDown() }}
+                data-testid="live-indicator"
+                title={
+                  app.serverDown()
+                    ? 'The Diffusion Monitor server is not answering'
+                    : app.state.live.connected
+                      ? 'Live updates connected'
+                      : 'Connecting to live updates'
+                }
+                tabindex="0"
+              >
+                <span class="live-dot" aria-hidden="true" />
+                <span class="status-text live-label">{app.serverDown() ? 'Server unreachable' : app.state.live.connected ? 'Live' : 'Connecting…'}</span>
+                <Show when={app.state.live.lastUpdateAt && !app.serverDown()}>
+                  <span class="muted status-text">· {formatAgo(app.state.live.lastUpdateAt ?? 0, app.now())}</span>
+                </Show>
               </div>
+              <BackendStatus />
               <Show when={app.state.info}>
                 {(info) => (
                   <dl class="facts">

@@ -64,10 +64,40 @@ export function formatAgo(unixSeconds: number, nowSeconds: number): string {
   return new Date(unixSeconds * 1000).toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric' });
 }
 
+/** The local time zone's short name ("UTC", "GMT+1", "CET"), so a bare clock time is not ambiguous. */
+export function timeZoneName(date: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(date).find((part) => part.type === 'timeZoneName')?.value ?? '';
+}
+
 /** Absolute local time of an event: "2025-11-28 14:05:09". */
 export function formatTimestamp(unixSeconds: number): string {
   const d = new Date(unixSeconds * 1000);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A local clock time with its zone: "14:05:09 UTC". */
+export function formatClock(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${timeZoneName(d)}`.trim();
+}
+
+/** Milliseconds for event details: 0.1557854490000027 s → "155.79 ms"; whole numbers stay whole. */
+export function formatMilliseconds(seconds: number): string {
+  const ms = seconds * 1000;
+  return `${Number(ms.toFixed(ms >= 100 ? 1 : 2)).toLocaleString('en-US')} ms`;
+}
+
+/** Failures that happen before any model is chosen: the request never reached one. */
+const BEFORE_ANY_MODEL = new Set(['validation', 'model_unavailable', 'rate_limited']);
+
+/**
+ * The model label of an event, or of a row of the per-model breakdown (no error type). The routes
+ * store `default` when a failed request named no model: say what that means instead.
+ */
+export function modelLabel(modelId: string, errorType?: unknown): string {
+  if (modelId !== 'default') return modelId;
+  if (errorType === undefined) return 'none (failed before a model)';
+  return typeof errorType === 'string' && BEFORE_ANY_MODEL.has(errorType) ? 'no model reached' : 'unknown (failed)';
 }
 
 /** `diffusion_generate_stream` → "generate/stream". */

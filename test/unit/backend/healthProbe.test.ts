@@ -17,7 +17,16 @@ describe('HealthProbe', () => {
     });
 
     const [a, b] = await Promise.all([probe.check(), probe.check()]);
-    expect(a).toEqual({ configured: true, kind: 'dllm', url: 'http://127.0.0.1:8000', reachable: true, models: ['dream'], last_error: null, checked_at: 1000 });
+    expect(a).toEqual({
+      configured: true,
+      kind: 'dllm',
+      url: 'http://127.0.0.1:8000',
+      reachable: true,
+      models: ['dream'],
+      last_error: null,
+      checked_at: 1000,
+      since: 1000,
+    });
     expect(b).toBe(a);
     now += HEALTH_CACHE_MS - 1;
     await probe.check();
@@ -34,5 +43,30 @@ describe('HealthProbe', () => {
     expect(await failing(new DiffusionError('timeout', 'slow')).check()).toMatchObject({ reachable: false, last_error: 'slow' });
     expect(await failing(new DiffusionError('backend', 'HTTP 500')).check()).toMatchObject({ reachable: true, last_error: 'HTTP 500' });
     expect(await failing('weird').check()).toMatchObject({ reachable: false, last_error: 'weird' });
+  });
+
+  it('says since when the backend is in its state, and names the protocol when the model list is missing', async () => {
+    let now = 1_000_000;
+    let up = true;
+    const probe = new HealthProbe({
+      kind: 'openai',
+      url: 'http://127.0.0.1:8000',
+      now: () => now,
+      listModels: async () => {
+        if (up) return ['m'];
+        throw new DiffusionError('backend', 'backend answered HTTP 404', { details: { upstream_status: 404 } });
+      },
+    });
+    expect(await probe.check()).toMatchObject({ reachable: true, since: 1000 });
+    now += HEALTH_CACHE_MS;
+    expect(await probe.check()).toMatchObject({ since: 1000 });
+    up = false;
+    now += HEALTH_CACHE_MS;
+    const down = await probe.check();
+    expect(down.since).toBe(now / 1000);
+    expect(down.last_error).toContain('/v1/models');
+    expect(down.last_error).toContain('--backend-kind');
+    now += HEALTH_CACHE_MS;
+    expect((await probe.check()).since).toBe(down.since);
   });
 });

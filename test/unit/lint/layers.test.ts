@@ -1,5 +1,8 @@
 import { ESLint } from 'eslint';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// The first lint loads typescript-eslint's parser and the whole config: seconds on a busy 2-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const eslint = new ESLint();
 

@@ -30,6 +30,17 @@ describe('estimateTokenCount (the seed: max(1, len(text) // 4))', () => {
 });
 
 describe('buildRequestEvent', () => {
+  it('keeps our error message, capped at 500 characters, and the upstream status of a failure', () => {
+    const long = `backend at http://x answered HTTP 500: ${'e'.repeat(600)}`;
+    const { metadata } = buildRequestEvent({ ...base, status: 502, errorType: 'backend', errorMessage: long, upstreamStatus: 500 });
+    expect(Array.from(metadata.error_message ?? '')).toHaveLength(500);
+    expect(metadata.error_message?.startsWith('backend at http://x answered HTTP 500')).toBe(true);
+    expect(metadata.upstream_status).toBe(500);
+    const ok = buildRequestEvent({ ...base, outputText: 'fine', errorMessage: 'ignored' }).metadata;
+    expect(ok).not.toHaveProperty('error_message');
+    expect(ok).not.toHaveProperty('upstream_status');
+  });
+
   it('produces the seed row and metadata for a success', () => {
     const { row, metadata } = buildRequestEvent({
       ...base,

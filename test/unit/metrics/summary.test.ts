@@ -53,6 +53,28 @@ describe('buildSummary on the seed example', () => {
   });
 });
 
+describe('latency of requests that ran', () => {
+  it('leaves failures out of the percentiles but keeps them in the seed average', () => {
+    const at = 1_700_000_000;
+    const row = (duration: number, success: boolean) => ({
+      model_id: 'm',
+      user_id: 'u',
+      event_type: 'diffusion_generate',
+      duration,
+      timestamp: at,
+      metadata: { token_count: 1, success, error_type: success ? null : 'validation', status: success ? 200 : 400 },
+    });
+    const summary = summaryOf([row(0.000018, false), row(0.000018, false), row(0.000018, false), row(1, true)]);
+    const generate = summary.event_types.diffusion_generate;
+    expect(generate?.latency).toMatchObject({ count: 1, average: 1 });
+    expect(generate?.latency.p50).toBeCloseTo(1, 1);
+    expect(summary.overall.latency.p50).toBeCloseTo(1, 1);
+    // The seed's gauge and overall average: every request.
+    expect(summary.average_latency_by_event_type.diffusion_generate).toBeCloseTo((3 * 0.000018 + 1) / 4, 10);
+    expect(summary.overall.average_latency).toBeCloseTo((3 * 0.000018 + 1) / 4, 10);
+  });
+});
+
 describe('percentiles', () => {
   it('are within the sketch accuracy of the exact nearest-rank values', () => {
     // A deterministic heavy-tailed latency distribution.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countMasks, diffCanvas, splitCanvas } from '../../../src/renderer/src/views/playground/canvasTokens';
+import { REVEAL_BANDS, countMasks, diffCanvas, nextRevealSteps, revealBand, splitCanvas } from '../../../src/renderer/src/views/playground/canvasTokens';
 
 describe('splitCanvas', () => {
   it('cuts a canvas into mask tokens, words and whitespace', () => {
@@ -48,5 +48,31 @@ describe('diffCanvas', () => {
   it('handles whole drafts replacing each other (Mercury-style diffusing)', () => {
     const units = diffCanvas('The cat sat on teh mat', 'The cat sat on the mat.');
     expect(units.filter((u) => u.fresh).map((u) => u.text)).toEqual(['the', 'mat.']);
+  });
+});
+
+describe('reveal steps (the canvas colours each position by when it appeared)', () => {
+  it('carries each word back to the step that revealed it', () => {
+    const steps = ['<|mask|> <|mask|> <|mask|>', 'def <|mask|> <|mask|>', 'def <|mask|> b', 'def a b'];
+    let reveal: number[] | null = null;
+    let units = diffCanvas(null, steps[0] as string);
+    reveal = nextRevealSteps(null, units, 0);
+    for (let i = 1; i < steps.length; i += 1) {
+      units = diffCanvas(steps[i - 1] as string, steps[i] as string);
+      reveal = nextRevealSteps(reveal, units, i);
+    }
+    const words = units.map((u, i) => [u.text, reveal?.[i]]).filter(([text]) => text !== ' ');
+    expect(words).toEqual([
+      ['def', 1],
+      ['a', 3],
+      ['b', 2],
+    ]);
+  });
+
+  it('spreads reveal steps over the colour bands, early to late', () => {
+    expect(revealBand(0, 64)).toBe(0);
+    expect(revealBand(63, 64)).toBe(REVEAL_BANDS - 1);
+    expect(revealBand(32, 64)).toBe(Math.floor(REVEAL_BANDS / 2));
+    expect(revealBand(-1, 64)).toBe(REVEAL_BANDS - 1);
   });
 });

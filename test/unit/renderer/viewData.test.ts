@@ -7,7 +7,7 @@ import type { StreamFrame } from '../../../src/shared/frames';
 import type { MetricsSeries, TimeWindowKey } from '../../../src/shared/series';
 import type { MetricsSummary } from '../../../src/shared/summary';
 import { createDashboardData } from '../../../src/renderer/src/views/dashboard/dashboardData';
-import { createEventsPages, PAGE_SIZE, type EventFilters } from '../../../src/renderer/src/views/events/eventsData';
+import { createEventsPages, NO_FILTERS, PAGE_SIZE, type EventFilters } from '../../../src/renderer/src/views/events/eventsData';
 import { createPlaygroundRun } from '../../../src/renderer/src/views/playground/playgroundData';
 
 /** Lets pending promise callbacks run (the data functions await the API). */
@@ -104,7 +104,7 @@ describe('createEventsPages', () => {
         return ok(query.before === undefined ? { events: [event(3), event(2)], nextBefore: 2 } : { events: [event(1)], nextBefore: null });
       },
     } as unknown as DiffusionMonitorApi;
-    const [filters, setFilters] = createSignal<EventFilters>({ type: '', model: '', outcome: '' });
+    const [filters, setFilters] = createSignal<EventFilters>(NO_FILTERS);
     const [tick, setTick] = createSignal(0);
     const pages = createRoot((d) => {
       dispose = d;
@@ -131,9 +131,13 @@ describe('createEventsPages', () => {
     expect(pages.page()).toBe(0);
     expect(queries.at(-1)).toEqual({ limit: PAGE_SIZE });
 
-    setFilters({ type: 'diffusion_generate', model: 'm', outcome: 'error' });
+    setFilters({ ...NO_FILTERS, type: 'diffusion_generate', model: 'm', outcome: 'error' });
     await settle();
     expect(queries.at(-1)).toEqual({ limit: PAGE_SIZE, type: 'diffusion_generate', model: 'm', outcome: 'error' });
+
+    setFilters({ ...NO_FILTERS, requestId: '  req-7 ' });
+    await settle();
+    expect(queries.at(-1)).toEqual({ limit: PAGE_SIZE, request_id: 'req-7' });
   });
 });
 

@@ -109,7 +109,7 @@ describe('the desktop API', () => {
     const result = await handle.result;
     expect(result).toMatchObject({ ok: true, value: { saved: true, location: target } });
     const dialogOptions = fake.dialog.showSaveDialog.mock.calls[0]?.[0] as { defaultPath: string };
-    expect(dialogOptions.defaultPath).toMatch(/^\/fake\/downloads\/diffusion-monitor-\d{4}-\d{2}-\d{2}\.prom$/);
+    expect(dialogOptions.defaultPath).toMatch(/^\/fake\/downloads\/diffusion-monitor-all-\d{4}-\d{2}-\d{2}T\d{4}\.prom$/);
     const served = await (await fetch(`${core.server.url}/api/diffusion/metrics/export?format=prometheus`)).text();
     expect(readFileSync(target, 'utf8')).toBe(served);
     expect(progress).toHaveBeenCalled();

@@ -23,6 +23,9 @@ function fakeApi() {
     }),
     events: vi.fn(async (query) => ok({ events: [], nextBefore: null, query } as never)),
     models: vi.fn(async () => ok({ models: ['m'], defaultModel: 'm', backend: 'dllm' })),
+    health: vi.fn(async () =>
+      ok({ backend: { configured: true, kind: 'dllm', url: 'http://m', reachable: true, models: ['m'], last_error: null, checked_at: 1, since: 1 } }),
+    ),
     testConnection: vi.fn(async () => ok({ models: [], latencyMs: 1 })),
     getSettings: vi.fn(async () => failure('internal', 'not used')),
     saveSettings: vi.fn(async () => failure('internal', 'not used')),

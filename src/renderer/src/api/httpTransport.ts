@@ -8,6 +8,7 @@ import {
   type DiffusionMonitorApi,
   type ExportOutcome,
   type LiveUpdate,
+  readHealthReport,
   type ModelList,
   type Result,
 } from '../../../shared/api';
@@ -112,6 +113,10 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
       const result = await request<{ models: string[]; default_model: string | null; backend: string }>('GET', '/api/diffusion/models');
       return result.ok ? ok<ModelList>({ models: result.value.models, defaultModel: result.value.default_model, backend: result.value.backend }) : result;
     },
+    health: async () => {
+      const result = await request<unknown>('GET', '/api/diffusion/health');
+      return result.ok ? ok(readHealthReport(result.value)) : result;
+    },
     testConnection: (target) => request('POST', HTTP_ROUTES.testConnection.path, target),
     getSettings: () => request('GET', HTTP_ROUTES.getSettings.path),
     saveSettings: (update) => request('PUT', HTTP_ROUTES.saveSettings.path, update),
@@ -164,7 +169,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Diffusi
           return abort.signal.aborted ? failure('cancelled', 'export cancelled') : failure('network', `the download broke off: ${(error as Error).message}`);
         }
         const named = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1];
-        const fileName = named ?? exportFileName(exportRequest.format, new Date());
+        const fileName = named ?? exportFileName(exportRequest.format, new Date(), exportRequest.window ?? 'all');
         const url = URL.createObjectURL(new Blob(parts as BlobPart[], { type: response.headers.get('Content-Type') ?? 'application/octet-stream' }));
         const link = document.createElement('a');
         link.href = url;

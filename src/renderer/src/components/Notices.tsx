@@ -35,7 +35,7 @@ export function EmptyState(props: { title: string; children: JSX.Element; action
         <span />
         <span />
       </div>
-      <h3>{props.title}</h3>
+      <h2>{props.title}</h2>
       <div class="empty-body">{props.children}</div>
       <Show when={props.actions}>
         <div class="empty-actions">{props.actions}</div>

@@ -1,6 +1,6 @@
 import { createContext, createSignal, onCleanup, onMount, useContext, type Accessor, type JSX } from 'solid-js';
 import { createStore } from 'solid-js/store';
-import { VIEWS, type AppInfo, type DiffusionMonitorApi, type ViewName } from '../../../shared/api';
+import { VIEWS, type AppInfo, type BackendHealthReport, type DiffusionMonitorApi, type ViewName } from '../../../shared/api';
 import type { ExportKind } from '../../../shared/apiSchemas';
 import type { PerformanceEvent } from '../../../shared/events';
 import { TIME_WINDOWS, type TimeWindowKey } from '../../../shared/series';
@@ -19,7 +19,18 @@ export interface AppState {
     recent: PerformanceEvent[];
   };
   needsToken: boolean;
+  /**
+   * Whether the Diffusion Monitor server itself answers (`null` before the first health check).
+   * Distinct from the model backend: a dead server explains every view's missing data.
+   */
+  server: { reachable: boolean | null; since: number | null; message: string | null };
+  /** The model backend, from `/api/diffusion/health`; `null` until the first answer. */
+  backend: BackendHealthReport | null;
 }
+
+/** How often the health of the server and the backend is checked; faster while something is down. */
+const HEALTH_POLL_MS = 4000;
+const HEALTH_POLL_DOWN_MS = 1500;
 
 export interface AppContextValue {
   api: DiffusionMonitorApi;
@@ -36,6 +47,10 @@ export interface AppContextValue {
   consumeRequestedExport(): void;
   setLiveConnected(connected: boolean): void;
   setNeedsToken(needs: boolean): void;
+  /** Re-checks health now (after a failed call, or when the live feed drops). */
+  checkHealth(): void;
+  /** `true` while the Diffusion Monitor server does not answer: views say so instead of "empty". */
+  serverDown(): boolean;
 }
 
 const AppContext = createContext<AppContextValue>();
@@ -60,6 +75,8 @@ export function AppProvider(props: { api: DiffusionMonitorApi; children: JSX.Ele
     infoError: null,
     live: { connected: false, tick: 0, lastUpdateAt: null, recent: [] },
     needsToken: false,
+    server: { reachable: null, since: null, message: null },
+    backend: null,
   });
   const [view, setView] = createSignal<ViewName>(viewFromHash());
   const [now, setNow] = createSignal(Date.now() / 1000);
@@ -79,6 +96,27 @@ export function AppProvider(props: { api: DiffusionMonitorApi; children: JSX.Ele
     setState({ info: result.value, infoError: null });
     // Over IPC the feed is up once subscribed; over HTTP the transport reports it.
     if (result.value.transport === 'ipc' && result.value.serverUrl !== null) setState('live', 'connected', true);
+  };
+
+  let healthTimer: ReturnType<typeof setTimeout> | undefined;
+  let checking = false;
+  const checkHealth = async (): Promise<void> => {
+    if (checking) return;
+    checking = true;
+    if (healthTimer) clearTimeout(healthTimer);
+    const result = await props.api.health();
+    checking = false;
+    const at = Date.now() / 1000;
+    if (result.ok) {
+      const cameBack = state.server.reachable === false;
+      setState('server', { reachable: true, since: state.server.reachable === true ? state.server.since : at, message: null });
+      setState('backend', result.value.backend);
+      if (cameBack) void refreshInfo();
+    } else {
+      setState('server', { reachable: false, since: state.server.reachable === false ? state.server.since : at, message: describeError(result.error) });
+    }
+    const healthy = result.ok && (result.value.backend.reachable !== false || !result.value.backend.configured);
+    healthTimer = setTimeout(() => void checkHealth(), healthy ? HEALTH_POLL_MS : HEALTH_POLL_DOWN_MS);
   };
 
   onMount(() => {
@@ -103,7 +141,9 @@ export function AppProvider(props: { api: DiffusionMonitorApi; children: JSX.Ele
       }
     });
     void refreshInfo();
+    void checkHealth();
     onCleanup(() => {
+      if (healthTimer) clearTimeout(healthTimer);
       window.removeEventListener('hashchange', onHash);
       clearInterval(clock);
       stopLive();
@@ -126,7 +166,13 @@ export function AppProvider(props: { api: DiffusionMonitorApi; children: JSX.Ele
     now,
     requestedExport,
     consumeRequestedExport: () => setRequestedExport(null),
-    setLiveConnected: (connected) => setState('live', 'connected', connected),
+    setLiveConnected: (connected) => {
+      const dropped = state.live.connected && !connected;
+      setState('live', 'connected', connected);
+      if (dropped) void checkHealth();
+    },
+    checkHealth: () => void checkHealth(),
+    serverDown: () => state.server.reachable === false,
     setNeedsToken: (needs) => setState('needsToken', needs),
   };
   return <AppContext.Provider value={value}>{props.children}</AppContext.Provider>;

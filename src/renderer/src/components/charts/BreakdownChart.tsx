@@ -1,5 +1,6 @@
 import type { Chart as ChartInstance } from 'chart.js';
 import { createEffect, onCleanup, onMount } from 'solid-js';
+import { legendText } from './chartData';
 import { CATEGORY_COLORS, setUpCharts, withAlpha } from './chartSetup';
 
 export interface BreakdownItem {
@@ -16,6 +17,8 @@ export interface BreakdownChartProps {
   valueLabel: string;
   secondaryLabel?: string;
   format: (value: number) => string;
+  /** The value axis title of bars, with its unit. */
+  valueTitle?: string;
 }
 
 /** Totals per category: horizontal bars or a doughnut. Takes data only. */
@@ -34,14 +37,37 @@ export function BreakdownChart(props: BreakdownChartProps) {
         ? {
             cutout: '68%',
             plugins: {
-              legend: { position: 'right', labels: { padding: 10 } },
-              tooltip: { callbacks: { label: (item) => `${item.label}: ${props.format(Number(item.raw))}` } },
+              legend: {
+                position: 'right',
+                labels: {
+                  padding: 10,
+                  generateLabels: (owner) => {
+                    const base = Chart.overrides.doughnut.plugins.legend.labels.generateLabels(owner);
+                    const values = props.items.map((item) => item.value);
+                    const total = values.reduce((a, b) => a + b, 0);
+                    return base.map((entry, i) => ({ ...entry, text: legendText(entry.text, values[i] ?? 0, total, props.format) }));
+                  },
+                },
+              },
+              tooltip: {
+                callbacks: {
+                  label: (item) => {
+                    const total = props.items.reduce((a, b) => a + b.value, 0);
+                    return legendText(item.label, Number(item.raw), total, props.format);
+                  },
+                },
+              },
             },
           }
         : {
             indexAxis: 'y',
             scales: {
-              x: { stacked: true, beginAtZero: true, ticks: { maxTicksLimit: 5, callback: (value) => props.format(Number(value)) } },
+              x: {
+                stacked: true,
+                beginAtZero: true,
+                title: { display: props.valueTitle !== undefined, text: props.valueTitle ?? '' },
+                ticks: { maxTicksLimit: 5, precision: 0, callback: (value) => props.format(Number(value)) },
+              },
               y: { stacked: true, grid: { display: false } },
             },
             plugins: {

@@ -1,5 +1,6 @@
 import type { Chart as ChartInstance, ChartDataset } from 'chart.js';
 import { createEffect, onCleanup, onMount } from 'solid-js';
+import { pointRadii } from './chartData';
 import { setUpCharts, withAlpha } from './chartSetup';
 
 export interface SeriesLine {
@@ -20,6 +21,12 @@ export interface TimeSeriesChartProps {
   format: (value: number) => string;
   label: string;
   legend?: boolean;
+  /** The y axis title, with its unit ("requests per 1 min", "latency"). */
+  yTitle: string;
+  /** Counts: whole-number ticks only (never "0, 1, 1, 2"). */
+  integer?: boolean;
+  /** The x axis title (the time zone of the labels). */
+  xTitle?: string;
 }
 
 /** Chart.js types each dataset by its chart type; bars on a line chart are declared per dataset. */
@@ -49,10 +56,12 @@ function toDataset(line: SeriesLine): MixedDataset {
     fill: line.fill === true ? 'origin' : false,
     borderWidth: 1.75,
     borderDash: line.dashed ? [4, 3] : [],
-    pointRadius: 0,
-    pointHoverRadius: 3,
-    tension: 0.3,
-    spanGaps: true,
+    pointRadius: pointRadii(line.data),
+    pointBackgroundColor: line.color,
+    pointHoverRadius: 4,
+    tension: 0.25,
+    // An idle minute has no latency: a gap, not a line bridging it as if requests ran.
+    spanGaps: false,
   };
 }
 
@@ -70,8 +79,19 @@ export function TimeSeriesChart(props: TimeSeriesChartProps) {
       options: {
         interaction: { mode: 'index', intersect: false },
         scales: {
-          x: { stacked: true, grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 16 } },
-          y: { stacked: false, beginAtZero: true, grace: '5%', ticks: { maxTicksLimit: 5, callback: (value) => props.format(Number(value)) } },
+          x: {
+            stacked: true,
+            grid: { display: false },
+            ticks: { maxRotation: 0, autoSkipPadding: 16 },
+            title: { display: props.xTitle !== undefined, text: props.xTitle ?? '' },
+          },
+          y: {
+            stacked: false,
+            beginAtZero: true,
+            grace: '5%',
+            title: { display: true, text: props.yTitle },
+            ticks: { maxTicksLimit: 5, ...(props.integer ? { precision: 0 } : {}), callback: (value) => props.format(Number(value)) },
+          },
         },
         plugins: {
           legend: { display: props.legend !== false, position: 'top', align: 'end' },
@@ -90,7 +110,10 @@ export function TimeSeriesChart(props: TimeSeriesChartProps) {
     chart.data.labels = labels;
     chart.data.datasets = datasets;
     const y = chart.options.scales?.y;
-    if (y) y.stacked = stacked;
+    if (y) {
+      y.stacked = stacked;
+      if (y.title) y.title.text = props.yTitle;
+    }
     chart.update('none');
   });
 

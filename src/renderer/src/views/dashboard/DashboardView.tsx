@@ -4,13 +4,15 @@ import type { MetricsSummary } from '../../../../shared/summary';
 import { BreakdownChart } from '../../components/charts/BreakdownChart';
 import { CATEGORY_COLORS, COLORS } from '../../components/charts/chartSetup';
 import { TimeSeriesChart, type SeriesLine } from '../../components/charts/TimeSeriesChart';
+import { HealthBanner } from '../../components/HealthStatus';
 import { EmptyState, ErrorNotice, InfoNotice } from '../../components/Notices';
 import { Sparkline } from '../../components/Sparkline';
-import { endpointLabel, formatAgo, formatBucketTime, formatCount, formatPercent, formatRate, formatSeconds } from '../../format';
+import { endpointLabel, formatAgo, formatBucketTime, formatCount, formatPercent, formatRate, formatSeconds, modelLabel, timeZoneName } from '../../format';
 import { useApp } from '../../state/appState';
 import { ApiBreakdown } from './ApiBreakdown';
 import { RecentEvents } from './RecentEvents';
 import { createDashboardData } from './dashboardData';
+import { requestRate } from './requestRate';
 
 const WINDOW_LABELS: Record<TimeWindowKey, string> = { '15m': '15 min', '1h': '1 hour', '24h': '24 hours', all: 'All' };
 
@@ -46,7 +48,7 @@ function Panel(props: { title: string; hint?: string; span: Span; children: impo
   return (
     <section class={`panel span-${props.span}`} data-testid={props.testId}>
       <header class="panel-head">
-        <h3>{props.title}</h3>
+        <h2>{props.title}</h2>
         <Show when={props.hint}>
           <span class="panel-hint">{props.hint}</span>
         </Show>
@@ -54,10 +56,6 @@ function Panel(props: { title: string; hint?: string; span: Span; children: impo
       <div class="panel-body">{props.children}</div>
     </section>
   );
-}
-
-function windowMinutes(series: MetricsSeries): number {
-  return Math.max(1, (series.window.to - series.window.from) / 60);
 }
 
 function successTone(summary: MetricsSummary): 'ok' | 'warn' | 'bad' | undefined {
@@ -87,6 +85,9 @@ export function DashboardView() {
     const minutes = s.bucketSeconds / 60;
     return minutes < 60 ? `per ${minutes} min` : minutes < 1440 ? `per ${minutes / 60} h` : `per ${minutes / 1440} d`;
   });
+  const perBucket = (what: string): string => `${what} ${bucketHint()}`.trim();
+  const xTitle = `local time (${timeZoneName()})`;
+  const hasLatency = (): boolean => (data.summary()?.overall.latency.count ?? 0) > 0;
 
   const requestLines = createMemo((): SeriesLine[] => {
     const s = data.series();
@@ -136,7 +137,7 @@ export function DashboardView() {
 
   const models = createMemo(() =>
     Object.entries(data.summary()?.models ?? {})
-      .map(([label, stats]) => ({ label, value: stats.requests, secondary: stats.errors }))
+      .map(([label, stats]) => ({ label: modelLabel(label), value: stats.requests, secondary: stats.errors }))
       .sort((a, b) => b.value - a.value)
       .slice(0, 8),
   );
@@ -177,9 +178,18 @@ export function DashboardView() {
           No backend configured — requests answer <code>model_unavailable</code> until you point Diffusion Monitor at your model runtime.
         </InfoNotice>
       </Show>
-      <ErrorNotice message={data.error()} />
+      <HealthBanner />
+      {/* The banner above says when the server is gone; a load error then adds nothing. */}
+      <Show when={!app.serverDown()}>
+        <ErrorNotice message={data.error() === null ? null : `Could not load the numbers: ${data.error()}`} />
+      </Show>
+      <Show when={data.loading() && !data.summary() && !app.serverDown()}>
+        <p class="muted" data-testid="dashboard-loading">
+          Loading the numbers…
+        </p>
+      </Show>
 
-      <Show when={data.allTimeRequests() === 0}>
+      <Show when={data.allTimeRequests() === 0 && !app.serverDown()}>
         <EmptyState
           title="No requests recorded yet"
           actions={
@@ -207,7 +217,7 @@ export function DashboardView() {
               testId="kpi-requests"
               label="Requests"
               value={formatCount(summary().overall.total_requests)}
-              sub={data.series() ? `${formatRate(summary().overall.total_requests / windowMinutes(data.series() as MetricsSeries))} / min` : ''}
+              sub={data.series() ? requestRate(data.series() as MetricsSeries) : ''}
               trend={data.series()?.requests}
               color={COLORS.blue}
             />
@@ -223,16 +233,20 @@ export function DashboardView() {
             <Tile
               testId="kpi-p50"
               label="Latency p50"
-              value={formatSeconds(summary().overall.total_requests ? summary().overall.latency.p50 : null)}
-              sub={`avg ${formatSeconds(summary().overall.total_requests ? summary().overall.average_latency : null)}`}
+              value={formatSeconds(hasLatency() ? summary().overall.latency.p50 : null)}
+              sub={
+                hasLatency()
+                  ? `avg ${formatSeconds(summary().overall.latency.average)} · ${formatCount(summary().overall.latency.count)} succeeded`
+                  : 'no successful request'
+              }
               trend={data.series()?.latency.p50}
               color={COLORS.teal}
             />
             <Tile
               testId="kpi-p95"
               label="Latency p95"
-              value={formatSeconds(summary().overall.total_requests ? summary().overall.latency.p95 : null)}
-              sub={`p99 ${formatSeconds(summary().overall.total_requests ? summary().overall.latency.p99 : null)}`}
+              value={formatSeconds(hasLatency() ? summary().overall.latency.p95 : null)}
+              sub={`p99 ${formatSeconds(hasLatency() ? summary().overall.latency.p99 : null)} · successful only`}
               trend={data.series()?.latency.p95}
               color={COLORS.violet}
             />
@@ -259,16 +273,46 @@ export function DashboardView() {
 
       <div class="grid">
         <Panel title="Requests" hint={bucketHint()} span={6} testId="chart-requests">
-          <TimeSeriesChart label="Requests and errors over time" labels={labels()} lines={requestLines()} format={(v) => formatCount(v)} />
+          <TimeSeriesChart
+            label="Requests and errors over time"
+            labels={labels()}
+            lines={requestLines()}
+            format={(v) => formatCount(v)}
+            integer
+            yTitle={perBucket('requests')}
+            xTitle={xTitle}
+          />
         </Panel>
-        <Panel title="Latency" hint="p50 · p95 · p99" span={6} testId="chart-latency">
-          <TimeSeriesChart label="Latency percentiles over time" labels={labels()} lines={latencyLines()} format={(v) => formatSeconds(v)} />
+        <Panel title="Latency" hint="p50 · p95 · p99 of successful requests" span={6} testId="chart-latency">
+          <TimeSeriesChart
+            label="Latency percentiles of successful requests over time"
+            labels={labels()}
+            lines={latencyLines()}
+            format={(v) => formatSeconds(v)}
+            yTitle="latency"
+            xTitle={xTitle}
+          />
         </Panel>
         <Panel title="Throughput" hint="tokens/s of successful requests" span={4} testId="chart-throughput">
-          <TimeSeriesChart label="Tokens per second over time" labels={labels()} lines={throughputLines()} format={(v) => formatRate(v)} legend={false} />
+          <TimeSeriesChart
+            label="Tokens per second over time"
+            labels={labels()}
+            lines={throughputLines()}
+            format={(v) => formatRate(v)}
+            legend={false}
+            yTitle="tokens / s"
+            xTitle={xTitle}
+          />
         </Panel>
         <Panel title="Time to first step" hint="first step or delta" span={4} testId="chart-ttfs">
-          <TimeSeriesChart label="Time to first step over time" labels={labels()} lines={ttfsLines()} format={(v) => formatSeconds(v)} />
+          <TimeSeriesChart
+            label="Time to first step over time"
+            labels={labels()}
+            lines={ttfsLines()}
+            format={(v) => formatSeconds(v)}
+            yTitle="time to first step"
+            xTitle={xTitle}
+          />
         </Panel>
         <Panel title="Error types" hint="in this window" span={4} testId="chart-errors">
           <Show when={errorTypes().length > 0} fallback={<p class="panel-empty ok">No errors in this window.</p>}>
@@ -276,52 +320,70 @@ export function DashboardView() {
           </Show>
         </Panel>
         <Panel title="Requests by endpoint" hint={bucketHint()} span={6} testId="chart-endpoints">
-          <TimeSeriesChart label="Requests by endpoint over time" labels={labels()} lines={endpointLines()} format={(v) => formatCount(v)} />
+          <TimeSeriesChart
+            label="Requests by endpoint over time"
+            labels={labels()}
+            lines={endpointLines()}
+            format={(v) => formatCount(v)}
+            integer
+            yTitle={perBucket('requests')}
+            xTitle={xTitle}
+          />
         </Panel>
         <Panel title="Models" hint="requests · errors" span={6} testId="chart-models">
           <Show when={models().length > 0} fallback={<p class="panel-empty">No model has answered in this window.</p>}>
-            <BreakdownChart kind="bar" label="Requests per model" items={models()} valueLabel="ok" secondaryLabel="errors" format={(v) => formatCount(v)} />
+            <BreakdownChart
+              kind="bar"
+              label="Requests per model"
+              items={models()}
+              valueLabel="ok"
+              secondaryLabel="errors"
+              format={(v) => formatCount(v)}
+              valueTitle="requests"
+            />
           </Show>
         </Panel>
         <ApiBreakdown apis={data.summary()?.apis} />
-        <Panel title="Endpoints" hint="in this window" span={12} testId="endpoint-table">
+        <Panel title="Endpoints" hint="latency and tokens/s of successful requests; counts include failures" span={12} testId="endpoint-table">
           <Show when={eventTypes().length > 0} fallback={<p class="panel-empty">No requests in this window.</p>}>
-            <table class="table compact">
-              <thead>
-                <tr>
-                  <th>Endpoint</th>
-                  <th class="num">Requests</th>
-                  <th class="num">Success</th>
-                  <th class="num">p50</th>
-                  <th class="num">p95</th>
-                  <th class="num">p99</th>
-                  <th class="num">TTFS p50</th>
-                  <th class="num">Tokens</th>
-                  <th class="num">Tokens/s</th>
-                </tr>
-              </thead>
-              <tbody>
-                <For each={eventTypes()}>
-                  {([eventType, stats]) => (
-                    <tr>
-                      <td>
-                        <span class="endpoint-chip">{endpointLabel(eventType)}</span>
-                      </td>
-                      <td class="num">{formatCount(stats.requests)}</td>
-                      <td class="num" classList={{ bad: stats.success_rate < 95, warn: stats.success_rate >= 95 && stats.success_rate < 99 }}>
-                        {formatPercent(stats.success_rate)}
-                      </td>
-                      <td class="num">{formatSeconds(stats.latency.p50)}</td>
-                      <td class="num">{formatSeconds(stats.latency.p95)}</td>
-                      <td class="num">{formatSeconds(stats.latency.p99)}</td>
-                      <td class="num">{stats.time_to_first_step.count > 0 ? formatSeconds(stats.time_to_first_step.p50) : '—'}</td>
-                      <td class="num">{formatCount(stats.tokens)}</td>
-                      <td class="num">{formatRate(stats.tokens_per_second)}</td>
-                    </tr>
-                  )}
-                </For>
-              </tbody>
-            </table>
+            <div class="table-scroll">
+              <table class="table compact">
+                <thead>
+                  <tr>
+                    <th>Endpoint</th>
+                    <th class="num">Requests</th>
+                    <th class="num">Success</th>
+                    <th class="num">p50</th>
+                    <th class="num">p95</th>
+                    <th class="num">p99</th>
+                    <th class="num">TTFS p50</th>
+                    <th class="num">Tokens</th>
+                    <th class="num">Tokens/s</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={eventTypes()}>
+                    {([eventType, stats]) => (
+                      <tr>
+                        <td>
+                          <span class="endpoint-chip">{endpointLabel(eventType)}</span>
+                        </td>
+                        <td class="num">{formatCount(stats.requests)}</td>
+                        <td class="num" classList={{ bad: stats.success_rate < 95, warn: stats.success_rate >= 95 && stats.success_rate < 99 }}>
+                          {formatPercent(stats.success_rate)}
+                        </td>
+                        <td class="num">{stats.latency.count > 0 ? formatSeconds(stats.latency.p50) : '—'}</td>
+                        <td class="num">{stats.latency.count > 0 ? formatSeconds(stats.latency.p95) : '—'}</td>
+                        <td class="num">{stats.latency.count > 0 ? formatSeconds(stats.latency.p99) : '—'}</td>
+                        <td class="num">{stats.time_to_first_step.count > 0 ? formatSeconds(stats.time_to_first_step.p50) : '—'}</td>
+                        <td class="num">{formatCount(stats.tokens)}</td>
+                        <td class="num">{formatRate(stats.tokens_per_second)}</td>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </div>
           </Show>
         </Panel>
         <Panel title="Latest requests" hint="pushed as they are recorded" span={12} testId="recent-events">

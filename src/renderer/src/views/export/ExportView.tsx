@@ -4,6 +4,7 @@ import { exportFileName, type ExportOutcome, type ExportProgress, type StreamHan
 import type { ExportKind } from '../../../../shared/apiSchemas';
 import type { TimeWindowKey } from '../../../../shared/series';
 import { describeError } from '../../api/client';
+import { ServerDownNotice } from '../../components/HealthStatus';
 import { ErrorNotice, InfoNotice } from '../../components/Notices';
 import { formatBytes, formatCount } from '../../format';
 import { useApp } from '../../state/appState';
@@ -52,6 +53,23 @@ export function ExportView() {
   let handle: StreamHandle<ExportOutcome> | null = null;
   onCleanup(() => handle?.cancel());
 
+  // How many events the window holds, before anything is clicked (Prometheus: all time).
+  const [counts, setCounts] = createStore<{ window: number | null; all: number | null }>({ window: null, all: null });
+  const loadCounts = async (): Promise<void> => {
+    const w = window();
+    const [inWindow, all] = await Promise.all([app.api.summary(w), app.api.summary('all')]);
+    if (w !== window()) return;
+    setCounts({ window: inWindow.ok ? inWindow.value.overall.total_requests : null, all: all.ok ? all.value.overall.total_requests : null });
+  };
+  createEffect(on([window, () => app.state.live.tick], () => void loadCounts()));
+  const countFor = (card: FormatCard): number | null => (card.usesWindow ? counts.window : counts.all);
+  /**
+   * Nothing to export: no events in the window. Prometheus stays enabled — its families with zero
+   * counters are what a scrape config is checked against before any traffic.
+   */
+  const empty = (card: FormatCard): boolean => card.format !== 'prometheus' && countFor(card) === 0;
+  const windowWords = (card: FormatCard): string => (!card.usesWindow || window() === 'all' ? 'stored (all time)' : `in the last ${window()}`);
+
   const start = async (format: ExportKind): Promise<void> => {
     if (state.running) return;
     setState({ running: format, progress: null, outcome: null, error: null });
@@ -97,6 +115,7 @@ export function ExportView() {
         <WindowPicker value={window()} onChange={setWindow} />
       </header>
 
+      <ServerDownNotice />
       <ErrorNotice message={state.error} />
       <Show when={state.outcome}>
         {(outcome) => (
@@ -112,11 +131,18 @@ export function ExportView() {
           {(card) => (
             <section class="panel export-card" data-testid={`export-${card.format}`}>
               <header class="panel-head">
-                <h3>{card.title}</h3>
-                <span class="panel-hint mono">{exportFileName(card.format, new Date())}</span>
+                <h2>{card.title}</h2>
+                <span class="panel-hint mono" data-testid={`export-name-${card.format}`}>
+                  {exportFileName(card.format, new Date(app.now() * 1000), window())}
+                </span>
               </header>
               <div class="panel-body">
                 <p class="muted">{card.description}</p>
+                <p class="export-count" data-testid={`export-count-${card.format}`}>
+                  {countFor(card) === null
+                    ? 'Counting events…'
+                    : `${formatCount(countFor(card))} event${countFor(card) === 1 ? '' : 's'} ${windowWords(card)}.`}
+                </p>
                 <Show when={state.running === card.format}>
                   <div class="progress">
                     <div class="progress-bar running" classList={{ indeterminate: percent() === null }} style={{ width: `${percent() ?? 100}%` }} />
@@ -134,11 +160,14 @@ export function ExportView() {
                       <button
                         type="button"
                         class="btn btn-primary"
-                        disabled={state.running !== null}
+                        disabled={state.running !== null || empty(card) || app.serverDown()}
+                        title={empty(card) ? 'Nothing recorded in this window yet' : undefined}
                         onClick={() => void start(card.format)}
                         data-testid={`export-button-${card.format}`}
                       >
-                        Export {card.usesWindow && window() !== 'all' ? `last ${window()}` : card.format === 'prometheus' ? 'all-time' : 'everything'}
+                        {empty(card)
+                          ? 'Nothing to export'
+                          : `Export ${card.usesWindow && window() !== 'all' ? `last ${window()}` : card.format === 'prometheus' ? 'all-time' : 'everything'}`}
                       </button>
                     }
                   >
@@ -156,25 +185,39 @@ export function ExportView() {
       <div class="export-grid">
         <section class="panel">
           <header class="panel-head">
-            <h3>Scrape with Prometheus</h3>
+            <h2>Scrape with Prometheus</h2>
             <span class="panel-hint">prometheus.yml</span>
           </header>
           <div class="panel-body">
-            <pre class="code-block">{`scrape_configs:
-  - job_name: diffusion-monitor
-    scrape_interval: 15s
+            <pre class="code-block" data-testid="prometheus-snippet">{`scrape_configs:
+  - job_name: "reynard-diffusion-llm"
     static_configs:
-      - targets: ['${host()}']`}</pre>
+      - targets: ["${host()}"]
+    metrics_path: "/api/diffusion/metrics/export"
+    params:
+      format: ["prometheus"]`}</pre>
+            <p class="muted small">
+              Or scrape <code>{origin()}/metrics</code>, the same numbers at the conventional path.
+            </p>
           </div>
         </section>
         <section class="panel">
           <header class="panel-head">
-            <h3>Write to InfluxDB</h3>
-            <span class="panel-hint">influx CLI v2</span>
+            <h2>Write to InfluxDB</h2>
+            <span class="panel-hint">1.x first, then 2.x — as in the README</span>
           </header>
           <div class="panel-body">
-            <pre class="code-block">{`curl -s '${origin()}/api/diffusion/metrics/export?format=influxdb' \\
-  | influx write --bucket diffusion --precision ns`}</pre>
+            <p class="muted small">InfluxDB 1.x (Debian's influxdb):</p>
+            <pre class="code-block" data-testid="influx-v1">{`influx -execute 'CREATE DATABASE reynard'
+curl -s "${origin()}/api/diffusion/metrics/export?format=influxdb" | \\
+  curl -i -XPOST "http://localhost:8086/write?db=reynard" --data-binary @-`}</pre>
+            <p class="muted small">InfluxDB 2.x:</p>
+            <pre class="code-block" data-testid="influx-v2">{`curl -s "${origin()}/api/diffusion/metrics/export?format=influxdb" | \\
+  curl -i -XPOST "http://localhost:8086/api/v2/write?org=my-org&bucket=reynard&precision=ns" \\
+  -H "Authorization: Token $INFLUX_TOKEN" --data-binary @-`}</pre>
+            <p class="muted small">
+              Or let the server push on a schedule: <code>npm run serve -- --influx-url http://127.0.0.1:8086 --influx-db reynard</code>.
+            </p>
           </div>
         </section>
       </div>

@@ -1,13 +1,14 @@
-import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount } from 'solid-js';
+import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount, untrack } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import { RunRequestSchema } from '../../../../shared/apiSchemas';
 import { ALGORITHMS, DEFAULTS } from '../../../../shared/requests';
-import { validationMessage } from '../../../../shared/validation';
+import { issueSentences } from '../../../../shared/validation';
 import { describeError } from '../../api/client';
-import { EmptyState, ErrorNotice } from '../../components/Notices';
+import { HealthBanner, ServerDownNotice } from '../../components/HealthStatus';
+import { EmptyState, ErrorNotice, InfoNotice } from '../../components/Notices';
 import { formatCount, formatRate, formatSeconds } from '../../format';
 import { useApp } from '../../state/appState';
-import { countMasks, diffCanvas } from './canvasTokens';
+import { REVEAL_BANDS, countMasks, diffCanvas, nextRevealSteps, revealBand, type CanvasUnit } from './canvasTokens';
 import { createPlaygroundRun } from './playgroundData';
 
 interface PlaygroundForm {
@@ -51,13 +52,30 @@ function loadForm(): PlaygroundForm {
 }
 
 /** The request body from the form: empty fields are left to the server's defaults. */
-function buildRequest(form: PlaygroundForm): { ok: true; value: import('../../../../shared/apiSchemas').RunRequest } | { ok: false; message: string } {
+type FormFailure = { ok: false; field: string; message: string };
+
+/** The label a field has on the form, for messages shown next to it. */
+const FIELD_LABELS: Record<string, string> = {
+  prompt: 'Prompt',
+  prefix: 'Prefix',
+  suffix: 'Suffix',
+  model_id: 'Model',
+  max_new_tokens: 'Max new tokens',
+  steps: 'Steps',
+  temperature: 'Temperature',
+  top_p: 'Top p',
+  top_k: 'Top k',
+  alg: 'Algorithm',
+  alg_temp: 'Alg. temperature',
+};
+
+function buildRequest(form: PlaygroundForm): { ok: true; value: import('../../../../shared/apiSchemas').RunRequest } | FormFailure {
   const numbers: Record<string, number> = {};
   for (const field of ['max_new_tokens', 'steps', 'temperature', 'top_p', 'top_k', 'alg_temp'] as const) {
     const raw = form[field].trim();
     if (raw === '') continue;
     const value = Number(raw);
-    if (!Number.isFinite(value)) return { ok: false, message: `${field} must be a number` };
+    if (!Number.isFinite(value)) return { ok: false, field, message: `${FIELD_LABELS[field]} must be a number, not "${raw}"` };
     numbers[field] = value;
   }
   const options = { ...numbers, alg: form.alg, ...(form.model.trim() ? { model_id: form.model.trim() } : {}), user_id: 'playground' };
@@ -66,7 +84,17 @@ function buildRequest(form: PlaygroundForm): { ok: true; value: import('../../..
       ? { mode: 'generate', body: { prompt: form.prompt, ...options } }
       : { mode: 'infill', body: { prefix: form.prefix, suffix: form.suffix, ...options } };
   const parsed = RunRequestSchema.safeParse(candidate);
-  if (!parsed.success) return { ok: false, message: validationMessage(parsed.error, { schema: RunRequestSchema, skip: ['body'], where: 'request' }) };
+  if (!parsed.success) {
+    const first = issueSentences(parsed.error, {
+      schema: RunRequestSchema,
+      skip: ['body'],
+      where: 'request',
+      name: (field) => FIELD_LABELS[field] ?? field,
+    })[0];
+    // The form calls the body's `model_id` "model".
+    const field = first?.field === 'model_id' ? 'model' : (first?.field ?? 'request');
+    return { ok: false, field, message: first?.message ?? 'The request is not valid' };
+  }
   return { ok: true, value: parsed.data };
 }
 
@@ -78,7 +106,9 @@ export function PlaygroundView() {
   const run = createPlaygroundRun(app.api);
   const [models, setModels] = createSignal<string[]>([]);
   const [modelsError, setModelsError] = createSignal<{ type: string; message: string } | null>(null);
-  const [formError, setFormError] = createSignal<string | null>(null);
+  const [formError, setFormError] = createSignal<{ field: string; message: string } | null>(null);
+  /** The mode of the run on the canvas (the form's mode may have changed since). */
+  const [runMode, setRunMode] = createSignal<PlaygroundForm['mode']>(untrack(() => form.mode));
   /** The step shown; `null` follows the newest while streaming. */
   const [selected, setSelected] = createSignal<number | null>(null);
   const [playing, setPlaying] = createSignal(false);
@@ -100,10 +130,11 @@ export function PlaygroundView() {
     if (run.phase() === 'running') return;
     const request = buildRequest(form);
     if (!request.ok) {
-      setFormError(request.message);
+      setFormError({ field: request.field, message: request.message });
       return;
     }
     setFormError(null);
+    setRunMode(form.mode);
     setSelected(null);
     setPlaying(false);
     void run.start(request.value);
@@ -131,12 +162,28 @@ export function PlaygroundView() {
   const shownFrame = createMemo(() => run.steps()[shownIndex()] ?? null);
   /** Backends count steps from 0 or from 1; the label always counts from 1. */
   const stepNumber = (step: number): number => step + (run.steps()[0]?.step === 0 ? 1 : 0);
-  const units = createMemo(() => {
-    const frame = shownFrame();
-    if (!frame) return [];
-    const previous = run.steps()[shownIndex() - 1]?.text ?? null;
-    return diffCanvas(previous, frame.text);
+  // Units and reveal steps of every received step, computed once per step as frames arrive.
+  let unitCache: CanvasUnit[][] = [];
+  let revealCache: number[][] = [];
+  let analysedFirst: unknown;
+  const analysed = createMemo(() => {
+    const steps = run.steps();
+    if (steps.length < unitCache.length || steps[0] !== analysedFirst) {
+      unitCache = [];
+      revealCache = [];
+    }
+    analysedFirst = steps[0];
+    for (let i = unitCache.length; i < steps.length; i += 1) {
+      const units = diffCanvas(steps[i - 1]?.text ?? null, (steps[i] as { text: string }).text);
+      unitCache.push(units);
+      revealCache.push(nextRevealSteps(revealCache[i - 1] ?? null, units, i));
+    }
+    return { units: unitCache, reveal: revealCache, count: steps.length };
   });
+  const units = createMemo(() => analysed().units[shownIndex()] ?? []);
+  const reveal = createMemo(() => analysed().reveal[shownIndex()] ?? []);
+  /** Steps the run has (or had, once over): the colour scale spans them all. */
+  const totalSteps = (): number => Math.max(run.steps().length, shownFrame()?.total_steps ?? 0);
   const masked = createMemo(() => {
     const frame = shownFrame();
     if (!frame) return 0;
@@ -180,19 +227,55 @@ export function PlaygroundView() {
 
   const noBackend = () => modelsError()?.type === 'model_unavailable' || (app.state.info !== null && app.state.info.backend.url === null);
 
+  const fieldError = (name: string) => (
+    <Show when={formError()?.field === name}>
+      <span class="field-error" role="alert" data-testid={`field-error-${name}`}>
+        {formError()?.message}
+      </span>
+    </Show>
+  );
+
   const field = (name: keyof PlaygroundForm, label: string, placeholder: string, hint?: string) => (
     <label class="field">
       <span class="field-label">{label}</span>
       <input
         class="input mono"
+        classList={{ invalid: formError()?.field === name }}
+        aria-invalid={formError()?.field === name}
         inputMode="decimal"
         value={form[name]}
         placeholder={placeholder}
         onInput={(e) => setForm(name, e.currentTarget.value)}
         title={hint}
+        data-testid={`param-${name}`}
       />
+      {fieldError(name)}
     </label>
   );
+
+  /** Switching mode clears the other mode's result, so an infill answer never sits under a prompt. */
+  const setMode = (mode: PlaygroundForm['mode']): void => {
+    if (form.mode === mode) return;
+    setForm('mode', mode);
+    setFormError(null);
+    if (run.phase() !== 'running') {
+      run.reset();
+      setSelected(null);
+      setPlaying(false);
+    }
+  };
+  const modeKeys = (event: KeyboardEvent): void => {
+    if (!['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'].includes(event.key)) return;
+    event.preventDefault();
+    const next = form.mode === 'generate' ? 'infill' : 'generate';
+    setMode(next);
+    (event.currentTarget as HTMLElement).querySelector<HTMLButtonElement>(`[data-mode=${next}]`)?.focus();
+  };
+  const stoppedAt = (): string => {
+    const frame = run.steps().at(-1);
+    if (!frame) return 'before the first denoising step';
+    return `at step ${stepNumber(frame.step)}${frame.total_steps ? ` of ${frame.total_steps}` : ''}, ${formatCount(typeof frame.masked === 'number' ? frame.masked : countMasks(frame.text))} positions still masked`;
+  };
 
   return (
     <div class="view" data-testid="playground-view">
@@ -205,6 +288,9 @@ export function PlaygroundView() {
           </p>
         </div>
       </header>
+
+      <HealthBanner />
+      <ServerDownNotice />
 
       <Show when={noBackend()}>
         <EmptyState
@@ -230,22 +316,26 @@ export function PlaygroundView() {
             submit();
           }}
         >
-          <div class="segmented full" role="radiogroup" aria-label="Mode">
+          <div class="segmented full" role="radiogroup" aria-label="Mode" onKeyDown={modeKeys} data-testid="mode">
             <button
               type="button"
               role="radio"
+              data-mode="generate"
               aria-checked={form.mode === 'generate'}
+              tabindex={form.mode === 'generate' ? 0 : -1}
               classList={{ active: form.mode === 'generate' }}
-              onClick={() => setForm('mode', 'generate')}
+              onClick={() => setMode('generate')}
             >
               Generate
             </button>
             <button
               type="button"
               role="radio"
+              data-mode="infill"
               aria-checked={form.mode === 'infill'}
+              tabindex={form.mode === 'infill' ? 0 : -1}
               classList={{ active: form.mode === 'infill' }}
-              onClick={() => setForm('mode', 'infill')}
+              onClick={() => setMode('infill')}
             >
               Infill
             </button>
@@ -271,18 +361,42 @@ export function PlaygroundView() {
               <>
                 <label class="field">
                   <span class="field-label">Prefix</span>
-                  <textarea class="input mono" rows="5" value={form.prefix} onInput={(e) => setForm('prefix', e.currentTarget.value)} />
+                  <textarea
+                    class="input mono"
+                    rows="5"
+                    value={form.prefix}
+                    data-testid="prefix"
+                    aria-invalid={formError()?.field === 'prefix'}
+                    onInput={(e) => setForm('prefix', e.currentTarget.value)}
+                  />
+                  {fieldError('prefix')}
                 </label>
                 <label class="field">
                   <span class="field-label">Suffix</span>
-                  <textarea class="input mono" rows="4" value={form.suffix} onInput={(e) => setForm('suffix', e.currentTarget.value)} />
+                  <textarea
+                    class="input mono"
+                    rows="4"
+                    value={form.suffix}
+                    data-testid="suffix"
+                    aria-invalid={formError()?.field === 'suffix'}
+                    onInput={(e) => setForm('suffix', e.currentTarget.value)}
+                  />
+                  {fieldError('suffix')}
                 </label>
               </>
             }
           >
             <label class="field">
               <span class="field-label">Prompt</span>
-              <textarea class="input" rows="7" value={form.prompt} data-testid="prompt" onInput={(e) => setForm('prompt', e.currentTarget.value)} />
+              <textarea
+                class="input mono"
+                rows="7"
+                value={form.prompt}
+                data-testid="prompt"
+                aria-invalid={formError()?.field === 'prompt'}
+                onInput={(e) => setForm('prompt', e.currentTarget.value)}
+              />
+              {fieldError('prompt')}
             </label>
           </Show>
 
@@ -301,7 +415,9 @@ export function PlaygroundView() {
             {field('alg_temp', 'Alg. temperature', 'off')}
           </div>
 
-          <ErrorNotice message={formError()} />
+          <Show when={formError() && !Object.hasOwn(FIELD_LABELS, formError()?.field ?? '')}>
+            <ErrorNotice message={formError()?.message} />
+          </Show>
           <div class="form-actions">
             <Show
               when={run.phase() === 'running'}
@@ -320,7 +436,7 @@ export function PlaygroundView() {
 
         <section class="panel canvas-panel">
           <header class="panel-head">
-            <h3>Diffusion canvas</h3>
+            <h2>Diffusion canvas</h2>
             <span class="panel-hint" data-testid="step-label">
               <Show when={shownFrame()} fallback={run.status() ?? (run.phase() === 'idle' ? 'waiting for a run' : '')}>
                 {(frame) => (
@@ -336,7 +452,38 @@ export function PlaygroundView() {
             <div class="progress-bar" classList={{ running: run.phase() === 'running' }} style={{ width: `${progress()}%` }} />
           </div>
           <ErrorNotice message={run.error()} />
-          <div class="canvas mono" data-testid="diffusion-canvas" data-step={shownFrame()?.step ?? ''} data-masked={masked()}>
+          <Show when={run.phase() === 'cancelled'}>
+            <div class="run-stopped" data-testid="run-stopped">
+              <InfoNotice tone="warn">
+                <strong>Stopped</strong> {stoppedAt()}. The partial canvas stays below; nothing more is generated. Run again to start over.
+              </InfoNotice>
+            </div>
+          </Show>
+          <div class="canvas-legend" aria-label="Canvas legend">
+            <span class="legend-item">
+              <span class="tok mask legend-mask" aria-hidden="true" /> masked
+            </span>
+            <span class="legend-item">
+              <span class="legend-scale" aria-hidden="true">
+                <For each={Array.from({ length: REVEAL_BANDS }, (_, i) => i)}>{(band) => <span class={`reveal-${band}`} />}</For>
+              </span>
+              revealed early → late
+            </span>
+            <span class="legend-item">
+              <span class="tok fresh legend-fresh">abc</span> this step
+            </span>
+            <Show when={runMode() === 'infill'}>
+              <span class="legend-item">
+                <span class="ctx legend-ctx">ctx</span> your prefix / suffix
+              </span>
+            </Show>
+          </div>
+          <div class="canvas mono" data-testid="diffusion-canvas" data-step={shownFrame()?.step ?? ''} data-masked={masked()} data-mode={runMode()}>
+            <Show when={runMode() === 'infill' && run.phase() !== 'idle'}>
+              <span class="ctx" data-testid="infill-prefix">
+                {form.prefix}
+              </span>
+            </Show>
             <Show
               when={units().length > 0}
               fallback={
@@ -353,16 +500,25 @@ export function PlaygroundView() {
               }
             >
               <For each={units()}>
-                {(unit) =>
+                {(unit, index) =>
                   unit.kind === 'mask' ? (
                     <span class="tok mask" title={unit.text} />
                   ) : (
-                    <span class="tok" classList={{ fresh: unit.fresh, space: unit.kind === 'space' }}>
+                    <span
+                      class={`tok${unit.kind === 'text' ? ` reveal-${revealBand(reveal()[index()] ?? -1, totalSteps())}` : ''}`}
+                      classList={{ fresh: unit.fresh, space: unit.kind === 'space' }}
+                      title={unit.kind === 'text' ? `revealed at step ${(reveal()[index()] ?? 0) + 1}` : undefined}
+                    >
                       {unit.text}
                     </span>
                   )
                 }
               </For>
+            </Show>
+            <Show when={runMode() === 'infill' && run.phase() !== 'idle'}>
+              <span class="ctx" data-testid="infill-suffix">
+                {form.suffix}
+              </span>
             </Show>
           </div>
 
@@ -428,12 +584,12 @@ export function PlaygroundView() {
                   </button>
                 </div>
                 <pre class="output mono" data-testid="run-output">
-                  <Show when={form.mode === 'infill'}>
-                    <span class="muted">{form.prefix}</span>
+                  <Show when={runMode() === 'infill'}>
+                    <span class="ctx">{form.prefix}</span>
                   </Show>
                   <span class="filled">{outcome().text}</span>
-                  <Show when={form.mode === 'infill'}>
-                    <span class="muted">{form.suffix}</span>
+                  <Show when={runMode() === 'infill'}>
+                    <span class="ctx">{form.suffix}</span>
                   </Show>
                 </pre>
               </div>

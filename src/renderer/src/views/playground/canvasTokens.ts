@@ -14,6 +14,8 @@ export interface CanvasUnit {
   text: string;
   /** Revealed at this step (it was not in the previous step's canvas at this place). */
   fresh: boolean;
+  /** The index of the same unit in the previous step's canvas, -1 when it is new here. */
+  from: number;
 }
 
 /** Cuts a canvas into mask tokens, runs of whitespace and words. */
@@ -44,12 +46,15 @@ export function countMasks(canvas: string): number {
  */
 export function diffCanvas(previous: string | null, current: string): CanvasUnit[] {
   const now = splitCanvas(current);
-  if (previous === null) return now.map((u) => ({ ...u, fresh: u.kind === 'text' }));
+  if (previous === null) return now.map((u) => ({ ...u, fresh: u.kind === 'text', from: -1 }));
   const before = splitCanvas(previous);
   const n = before.length;
   const m = now.length;
   if (n * m > 4_000_000) {
-    return now.map((u, i) => ({ ...u, fresh: u.kind === 'text' && before[i]?.text !== u.text }));
+    return now.map((u, i) => {
+      const same = before[i]?.text === u.text;
+      return { ...u, fresh: u.kind === 'text' && !same, from: same ? i : -1 };
+    });
   }
   // lcs[i][j]: LCS length of before[i..] and now[j..], flattened.
   const width = m + 1;
@@ -62,12 +67,12 @@ export function diffCanvas(previous: string | null, current: string): CanvasUnit
           : Math.max(lcs[(i + 1) * width + j] as number, lcs[i * width + j + 1] as number);
     }
   }
-  const kept = new Array<boolean>(m).fill(false);
+  const kept = new Array<number>(m).fill(-1);
   let i = 0;
   let j = 0;
   while (i < n && j < m) {
     if ((before[i] as { text: string }).text === (now[j] as { text: string }).text) {
-      kept[j] = true;
+      kept[j] = i;
       i += 1;
       j += 1;
     } else if ((lcs[(i + 1) * width + j] as number) >= (lcs[i * width + j + 1] as number)) {
@@ -76,5 +81,29 @@ export function diffCanvas(previous: string | null, current: string): CanvasUnit
       j += 1;
     }
   }
-  return now.map((u, index) => ({ ...u, fresh: u.kind === 'text' && !kept[index] }));
+  return now.map((u, index) => ({ ...u, fresh: u.kind === 'text' && kept[index] === -1, from: kept[index] ?? -1 }));
+}
+
+/**
+ * For each unit of a step's canvas, the index of the step that revealed it (-1 for masks and
+ * whitespace), carried over from the previous step's units through `diffCanvas`'s mapping.
+ */
+export function nextRevealSteps(previousReveal: readonly number[] | null, units: readonly CanvasUnit[], stepIndex: number): number[] {
+  return units.map((unit) => {
+    if (unit.kind !== 'text') return -1;
+    if (unit.from >= 0 && previousReveal !== null) {
+      const carried = previousReveal[unit.from] ?? -1;
+      if (carried >= 0) return carried;
+    }
+    return stepIndex;
+  });
+}
+
+/** Colour bands of the canvas: a position's band says how early in the run it was revealed. */
+export const REVEAL_BANDS = 6;
+
+/** The band (0 = earliest, `REVEAL_BANDS - 1` = latest) of a reveal step in a run of `total` steps. */
+export function revealBand(stepIndex: number, total: number): number {
+  if (stepIndex < 0 || total <= 1) return REVEAL_BANDS - 1;
+  return Math.min(REVEAL_BANDS - 1, Math.floor((stepIndex / (total - 1)) * REVEAL_BANDS));
 }

@@ -70,7 +70,7 @@ export function createPlaygroundRun(api: DiffusionMonitorApi) {
       setStatus(null);
     } else if (result.error.type === 'cancelled') {
       setPhase('cancelled');
-      setStatus('cancelled');
+      setStatus('stopped');
     } else {
       setError(describeError(result.error));
       setPhase('failed');
@@ -81,5 +81,18 @@ export function createPlaygroundRun(api: DiffusionMonitorApi) {
   const cancel = (): void => handle?.cancel();
   onCleanup(cancel);
 
-  return { phase, steps, deltaText, status, outcome, error, startedAt, start, cancel };
+  /** Forgets the last run (the mode switch clears the other mode's result). */
+  const reset = (): void => {
+    if (handle) return;
+    collected = [];
+    setSteps([]);
+    setDeltaText('');
+    setStatus(null);
+    setOutcome(null);
+    setError(null);
+    setStartedAt(null);
+    setPhase('idle');
+  };
+
+  return { phase, steps, deltaText, status, outcome, error, startedAt, start, cancel, reset };
 }

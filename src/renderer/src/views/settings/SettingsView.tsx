@@ -1,9 +1,10 @@
-import { For, Show, createSignal, onMount, type JSX } from 'solid-js';
+import { For, Show, createEffect, createSignal, onMount, untrack, type JSX } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { ConnectionReport, SaveOutcome, SettingField, SettingsView as SettingsSnapshot } from '../../../../shared/api';
 import { SettingsUpdateSchema, type SettingsUpdate } from '../../../../shared/apiSchemas';
-import { validationMessage } from '../../../../shared/validation';
+import { fieldMessages } from '../../../../shared/validation';
 import { describeError } from '../../api/client';
+import { ServerDownNotice } from '../../components/HealthStatus';
 import { ErrorNotice, InfoNotice } from '../../components/Notices';
 import { useApp } from '../../state/appState';
 
@@ -77,9 +78,21 @@ function list(fields: SettingField[]): string {
   return fields.map((field) => LABELS[field]).join(', ');
 }
 
-function Row(props: { label: string; hint?: string; overridden?: boolean; children: JSX.Element }) {
+/** A field's name as a sentence starts with it ("Backend URL must be …"). */
+function sentenceLabel(field: string): string {
+  return (LABELS[field as SettingField] ?? field).replace(/^\w/, (c) => c.toUpperCase());
+}
+
+/** Every problem of a settings update, one plain sentence per field. */
+export function fieldProblems(update: Record<string, unknown>): Partial<Record<SettingField, string>> {
+  const parsed = SettingsUpdateSchema.safeParse(update);
+  if (parsed.success) return {};
+  return fieldMessages(parsed.error, { schema: SettingsUpdateSchema, where: 'settings', name: sentenceLabel }) as Partial<Record<SettingField, string>>;
+}
+
+function Row(props: { label: string; hint?: string; overridden?: boolean; error?: string | undefined; field?: SettingField; children: JSX.Element }) {
   return (
-    <div class="setting-row">
+    <div class="setting-row" classList={{ invalid: props.error !== undefined }} data-testid={props.field ? `row-${props.field}` : undefined}>
       <div class="setting-label">
         <span>{props.label}</span>
         <Show when={props.hint}>
@@ -91,7 +104,14 @@ function Row(props: { label: string; hint?: string; overridden?: boolean; childr
           </span>
         </Show>
       </div>
-      <div class="setting-control">{props.children}</div>
+      <div class="setting-control">
+        {props.children}
+        <Show when={props.error}>
+          <span class="field-error" role="alert" data-testid={props.field ? `error-${props.field}` : undefined}>
+            {props.error}
+          </span>
+        </Show>
+      </div>
     </div>
   );
 }
@@ -114,6 +134,11 @@ export function SettingsView() {
     token: '',
   });
   const [error, setError] = createSignal<string | null>(null);
+  const [problems, setProblems] = createSignal<Partial<Record<SettingField, string>>>({});
+  /** Saved fields whose running value a flag or environment variable still decides. */
+  const [stillOverridden, setStillOverridden] = createSignal<SettingField[]>([]);
+  /** The backend's model list, to check the default model against. */
+  const [backendModels, setBackendModels] = createSignal<string[] | null>(null);
   const [saved, setSaved] = createSignal<SaveOutcome | null>(null);
   const [saving, setSaving] = createSignal(false);
   const [probe, setProbe] = createSignal<ConnectionReport | null>(null);
@@ -127,11 +152,31 @@ export function SettingsView() {
     setForm(values);
   };
 
+  const loadModels = async (): Promise<void> => {
+    const result = await app.api.models();
+    setBackendModels(result.ok ? result.value.models : null);
+  };
   onMount(async () => {
     const result = await app.api.getSettings();
     if (result.ok) apply(result.value);
-    else setError(describeError(result.error));
+    else setError(`Could not load the settings: ${describeError(result.error)}`);
+    void loadModels();
   });
+  // A field's message goes away as soon as it is edited into something valid.
+  createEffect(() => {
+    const base = loaded();
+    const update = base ? changes(form, base) : null;
+    // Reads the form only: the messages it writes must not re-run it.
+    if (update === null || Object.keys(untrack(problems)).length === 0) return;
+    setProblems(fieldProblems(update));
+  });
+  /** The saved default model when the backend does not list it (requests naming it would fail). */
+  const modelMismatch = (): string | undefined => {
+    const models = backendModels() ?? probe()?.models ?? null;
+    const model = snapshot()?.effective.model ?? null;
+    if (models === null || models.length === 0 || model === null || models.includes(model)) return undefined;
+    return `The backend does not list ${JSON.stringify(model)}, so requests that use the default model fail. It offers: ${models.slice(0, 6).join(', ')}${models.length > 6 ? ', …' : ''}.`;
+  };
 
   const overridden = (field: SettingField): boolean => snapshot()?.overridden.includes(field) ?? false;
   const dirty = (): boolean => {
@@ -142,22 +187,38 @@ export function SettingsView() {
   const save = async (): Promise<void> => {
     const base = loaded();
     if (!base) return;
-    const parsed = SettingsUpdateSchema.safeParse(changes(form, base));
+    const update = changes(form, base);
+    const parsed = SettingsUpdateSchema.safeParse(update);
     if (!parsed.success) {
-      setError(validationMessage(parsed.error, { schema: SettingsUpdateSchema, where: 'settings', name: (field) => LABELS[field as SettingField] ?? field }));
+      const found = fieldProblems(update);
+      setProblems(found);
+      const count = Object.keys(found).length;
+      setError(`Not saved: ${count === 1 ? 'one setting needs' : `${count} settings need`} fixing (marked below).`);
+      setSaved(null);
       return;
     }
+    setProblems({});
     setSaving(true);
     setError(null);
     const result = await app.api.saveSettings(parsed.data as SettingsUpdate);
     setSaving(false);
     if (!result.ok) {
-      setError(describeError(result.error));
+      // The server checks what the form cannot (a file it cannot write, a URL it refuses): put the
+      // message next to the field it names, when it names one.
+      // The server words its sentences with the field's key ("timeout must be …"), older ones with its label.
+      const message = result.error.message;
+      const startsWith = (name: string): boolean => message.toLowerCase().startsWith(`${name.toLowerCase()} `);
+      const named = (Object.keys(LABELS) as SettingField[]).find((field) => startsWith(field) || startsWith(LABELS[field]));
+      if (named) setProblems({ [named]: `${sentenceLabel(named)}${message.slice((startsWith(named) ? named : LABELS[named]).length)}` });
+      setError(`Not saved: ${describeError(result.error)}`);
       return;
     }
+    const overriddenNow = new Set(result.value.settings.overridden);
+    setStillOverridden((Object.keys(parsed.data) as SettingField[]).filter((field) => overriddenNow.has(field)));
     setSaved(result.value);
     apply(result.value.settings);
     void app.refreshInfo();
+    void loadModels();
   };
 
   const testConnection = async (): Promise<void> => {
@@ -185,6 +246,7 @@ export function SettingsView() {
         </div>
       </header>
 
+      <ServerDownNotice />
       <ErrorNotice message={error()} />
       <Show when={saved()}>
         {(outcome) => (
@@ -194,7 +256,10 @@ export function SettingsView() {
             {outcome().restartRequired.length > 0
               ? ` Takes effect at the next start${app.state.info?.transport === 'http' ? ' of the server' : ''}: ${list(outcome().restartRequired)}.`
               : ''}
-            {outcome().applied.length === 0 && outcome().restartRequired.length === 0 ? ' Nothing changed.' : ''}
+            {stillOverridden().length > 0
+              ? ` Written to the file, but a command-line flag or environment variable sets ${list(stillOverridden())}, so the running value stays until it is gone.`
+              : ''}
+            {outcome().applied.length === 0 && outcome().restartRequired.length === 0 && stillOverridden().length === 0 ? ' Nothing changed.' : ''}
           </InfoNotice>
         )}
       </Show>
@@ -208,20 +273,21 @@ export function SettingsView() {
       >
         <section class="panel">
           <header class="panel-head">
-            <h3>Model backend</h3>
+            <h2>Model backend</h2>
             <span class="panel-hint">where generations run</span>
           </header>
           <div class="panel-body">
-            <Row label="Backend URL" hint="base URL of your model runtime" overridden={overridden('backend')}>
+            <Row field="backend" error={problems().backend} label="Backend URL" hint="base URL of your model runtime" overridden={overridden('backend')}>
               <input
                 class="input mono"
                 data-testid="setting-backend"
+                aria-invalid={problems().backend !== undefined}
                 placeholder="http://127.0.0.1:8000"
                 value={form.backend}
                 onInput={(e) => setForm('backend', e.currentTarget.value)}
               />
             </Row>
-            <Row label="Protocol" overridden={overridden('backendKind')}>
+            <Row field="backendKind" error={problems().backendKind} label="Protocol" overridden={overridden('backendKind')}>
               <div class="segmented" role="radiogroup" aria-label="Protocol">
                 <button
                   type="button"
@@ -244,7 +310,7 @@ export function SettingsView() {
               </div>
             </Row>
             <Show when={form.backendKind === 'openai'}>
-              <Row label="Generate route" overridden={overridden('openaiGenerateApi')}>
+              <Row field="openaiGenerateApi" error={problems().openaiGenerateApi} label="Generate route" overridden={overridden('openaiGenerateApi')}>
                 <select
                   class="input"
                   value={form.openaiGenerateApi}
@@ -254,7 +320,7 @@ export function SettingsView() {
                   <option value="completions">/v1/completions</option>
                 </select>
               </Row>
-              <Row label="Infill route" overridden={overridden('openaiInfillApi')}>
+              <Row field="openaiInfillApi" error={problems().openaiInfillApi} label="Infill route" overridden={overridden('openaiInfillApi')}>
                 <select
                   class="input"
                   value={form.openaiInfillApi}
@@ -264,14 +330,20 @@ export function SettingsView() {
                   <option value="fim">/v1/fim/completions</option>
                 </select>
               </Row>
-              <Row label="Diffusing drafts" hint="Mercury-style diffusing: true, relayed as steps" overridden={overridden('openaiDiffusing')}>
+              <Row
+                field="openaiDiffusing"
+                error={problems().openaiDiffusing}
+                label="Diffusing drafts"
+                hint="Mercury-style diffusing: true, relayed as steps"
+                overridden={overridden('openaiDiffusing')}
+              >
                 <label class="switch">
                   <input type="checkbox" checked={form.openaiDiffusing} onChange={(e) => setForm('openaiDiffusing', e.currentTarget.checked)} />
                   <span>{form.openaiDiffusing ? 'on' : 'off'}</span>
                 </label>
               </Row>
             </Show>
-            <Row label="API key" hint="sent to the backend as a bearer token" overridden={overridden('apiKey')}>
+            <Row field="apiKey" error={problems().apiKey} label="API key" hint="sent to the backend as a bearer token" overridden={overridden('apiKey')}>
               <input
                 class="input mono"
                 type="password"
@@ -281,7 +353,13 @@ export function SettingsView() {
                 onInput={(e) => setForm('apiKey', e.currentTarget.value)}
               />
             </Row>
-            <Row label="Default model" hint="used when a request names none" overridden={overridden('model')}>
+            <Row
+              field="model"
+              error={problems().model ?? modelMismatch()}
+              label="Default model"
+              hint="used when a request names none"
+              overridden={overridden('model')}
+            >
               <input
                 class="input mono"
                 list="settings-models"
@@ -289,13 +367,27 @@ export function SettingsView() {
                 value={form.model}
                 onInput={(e) => setForm('model', e.currentTarget.value)}
                 data-testid="setting-model"
+                aria-invalid={problems().model !== undefined || modelMismatch() !== undefined}
               />
               <datalist id="settings-models">
                 <For each={probe()?.models ?? []}>{(model) => <option value={model} />}</For>
               </datalist>
             </Row>
-            <Row label="Timeout" hint="seconds to the first answer and between frames" overridden={overridden('timeout')}>
-              <input class="input mono narrow" inputMode="decimal" value={form.timeout} onInput={(e) => setForm('timeout', e.currentTarget.value)} />
+            <Row
+              field="timeout"
+              error={problems().timeout}
+              label="Timeout"
+              hint="seconds to the first answer and between frames"
+              overridden={overridden('timeout')}
+            >
+              <input
+                class="input mono narrow"
+                inputMode="decimal"
+                value={form.timeout}
+                onInput={(e) => setForm('timeout', e.currentTarget.value)}
+                data-testid="setting-timeout"
+                aria-invalid={problems().timeout !== undefined}
+              />
             </Row>
             <div class="probe">
               <button type="button" class="btn" disabled={probing()} onClick={() => void testConnection()} data-testid="test-connection">
@@ -331,11 +423,13 @@ export function SettingsView() {
 
         <section class="panel">
           <header class="panel-head">
-            <h3>Server and storage</h3>
+            <h2>Server and storage</h2>
             <span class="panel-hint">take effect at the next start</span>
           </header>
           <div class="panel-body">
             <Row
+              field="port"
+              error={problems().port}
               label="Port"
               hint={`the local endpoint${app.state.info?.serverUrl ? `, now ${app.state.info.serverUrl}` : ''}`}
               overridden={overridden('port')}
@@ -346,19 +440,22 @@ export function SettingsView() {
                 value={form.port}
                 onInput={(e) => setForm('port', e.currentTarget.value)}
                 data-testid="setting-port"
+                aria-invalid={problems().port !== undefined}
               />
             </Row>
-            <Row label="API token" hint="clients must send Authorization: Bearer …" overridden={overridden('token')}>
+            <Row field="token" error={problems().token} label="API token" hint="clients must send Authorization: Bearer …" overridden={overridden('token')}>
               <input
                 class="input mono"
                 type="password"
                 autocomplete="off"
                 placeholder="none (loopback only)"
+                data-testid="setting-token"
+                aria-invalid={problems().token !== undefined}
                 value={form.token}
                 onInput={(e) => setForm('token', e.currentTarget.value)}
               />
             </Row>
-            <Row label="Database" hint="SQLite file with every recorded request" overridden={overridden('db')}>
+            <Row field="db" error={problems().db} label="Database" hint="SQLite file with every recorded request" overridden={overridden('db')}>
               <input class="input mono" value={form.db} onInput={(e) => setForm('db', e.currentTarget.value)} />
             </Row>
           </div>
