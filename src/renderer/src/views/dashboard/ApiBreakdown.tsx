@@ -21,39 +21,41 @@ export function ApiBreakdown(props: { apis: Record<string, ApiStats> | undefined
   return (
     <section class="panel span-12" data-testid="api-table">
       <header class="panel-head">
-        <h3>Requests by API</h3>
+        <h2>Requests by API</h2>
         <span class="panel-hint">in this window</span>
       </header>
       <div class="panel-body">
         <Show when={rows().length > 0} fallback={<p class="panel-empty">No requests in this window.</p>}>
-          <table class="table compact">
-            <thead>
-              <tr>
-                <th>API</th>
-                <th class="num">Requests</th>
-                <th class="num">Errors</th>
-                <th class="num">Success</th>
-                <th class="num">Tokens</th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={rows()}>
-                {([api, stats]) => (
-                  <tr>
-                    <td>
-                      <span class="endpoint-chip">{API_LABELS[api] ?? api}</span>
-                    </td>
-                    <td class="num">{formatCount(stats.requests)}</td>
-                    <td class="num">{formatCount(stats.errors)}</td>
-                    <td class="num" classList={{ bad: stats.success_rate < 95, warn: stats.success_rate >= 95 && stats.success_rate < 99 }}>
-                      {formatPercent(stats.success_rate)}
-                    </td>
-                    <td class="num">{formatCount(stats.tokens)}</td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
+          <div class="table-scroll">
+            <table class="table compact">
+              <thead>
+                <tr>
+                  <th>API</th>
+                  <th class="num">Requests</th>
+                  <th class="num">Errors</th>
+                  <th class="num">Success</th>
+                  <th class="num">Tokens</th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={rows()}>
+                  {([api, stats]) => (
+                    <tr>
+                      <td>
+                        <span class="endpoint-chip">{API_LABELS[api] ?? api}</span>
+                      </td>
+                      <td class="num">{formatCount(stats.requests)}</td>
+                      <td class="num">{formatCount(stats.errors)}</td>
+                      <td class="num" classList={{ bad: stats.success_rate < 95, warn: stats.success_rate >= 95 && stats.success_rate < 99 }}>
+                        {formatPercent(stats.success_rate)}
+                      </td>
+                      <td class="num">{formatCount(stats.tokens)}</td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
         </Show>
       </div>
     </section>
