@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { MIN_TOKEN_LENGTH } from '../shared/apiSchemas';
 import type { InfluxPushSettings } from './export/influxPusher';
 
 import { BACKEND_KINDS, OPENAI_GENERATE_APIS, OPENAI_INFILL_APIS, type BackendKind, type OpenAiGenerateApi, type OpenAiInfillApi } from '../shared/apiSchemas';
@@ -33,6 +34,22 @@ export interface AppConfig {
   settingsFile: string | null;
   /** The built-in InfluxDB pusher; off (null or absent) unless an InfluxDB URL is set. */
   influx?: InfluxPushSettings | null;
+  /** What clients may hold; anything absent takes its default. */
+  limits?: LimitSettings;
+}
+
+/** Bounds on what clients can grow (time, connections, concurrency, label sets). */
+export interface LimitSettings {
+  /** Seconds to receive a whole request, headers and body (default 30). */
+  requestTimeoutSeconds?: number;
+  /** Open connections at most (default 1000). */
+  maxConnections?: number;
+  /** Seconds shutdown waits for requests in progress before cutting them (default 10). */
+  shutdownGraceSeconds?: number;
+  /** Diffusion requests served at once; more wait in a fair queue (default 128). */
+  maxConcurrent?: number;
+  /** Distinct model labels in metrics; the rest count as `other` (default 100). */
+  maxModels?: number;
 }
 
 /** A configuration problem, reported to the user as one line. */
@@ -90,6 +107,11 @@ const FLAGS = {
   'influx-bucket': { type: 'string' },
   'influx-token': { type: 'string' },
   'influx-interval': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'shutdown-grace': { type: 'string' },
+  'max-concurrent': { type: 'string' },
+  'max-models': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -120,6 +142,13 @@ export const USAGE = `Usage: npm run serve -- [options]
   --influx-bucket NAME   InfluxDB 2.x bucket (DIFFUSION_MONITOR_INFLUX_BUCKET)
   --influx-token TOKEN   2.x API token, or user:password for 1.x (DIFFUSION_MONITOR_INFLUX_TOKEN)
   --influx-interval S    seconds between pushes (DIFFUSION_MONITOR_INFLUX_INTERVAL, default 10)
+
+  Limits:
+  --request-timeout S    seconds to receive a whole request (DIFFUSION_MONITOR_REQUEST_TIMEOUT, default 30)
+  --max-connections N    open connections at most (DIFFUSION_MONITOR_MAX_CONNECTIONS, default 1000)
+  --shutdown-grace S     seconds shutdown waits for requests in progress (DIFFUSION_MONITOR_SHUTDOWN_GRACE, default 10)
+  --max-concurrent N     diffusion requests at once; more wait fairly (DIFFUSION_MONITOR_MAX_CONCURRENT, default 128)
+  --max-models N         distinct model labels in metrics (DIFFUSION_MONITOR_MAX_MODELS, default 100)
 `;
 
 /**
@@ -309,6 +338,28 @@ function resolveInfluxPush(
   return { url: base, target: { version: 2, org, bucket }, token, intervalSeconds };
 }
 
+/** The limits: flag > environment > default (left out, so the server's defaults apply). */
+function resolveLimits(flag: (name: keyof typeof FLAGS) => string | undefined, env: Readonly<Record<string, string | undefined>>): LimitSettings {
+  const limits: LimitSettings = {};
+  const read = (name: keyof typeof FLAGS, envName: string, check: (n: number) => boolean, rule: string): number | undefined => {
+    const raw = pick(flag(name), env[envName]);
+    return raw === undefined ? undefined : toNumber(name.replace(/-/g, ' '), raw, 0, check, rule);
+  };
+  const seconds = (n: number): boolean => n > 0 && n <= 3600;
+  const count = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 1_000_000;
+  const requestTimeout = read('request-timeout', 'DIFFUSION_MONITOR_REQUEST_TIMEOUT', seconds, 'a number of seconds above 0 and at most 3600');
+  const maxConnections = read('max-connections', 'DIFFUSION_MONITOR_MAX_CONNECTIONS', count, 'an integer from 1 to 1000000');
+  const grace = read('shutdown-grace', 'DIFFUSION_MONITOR_SHUTDOWN_GRACE', (n) => n >= 0 && n <= 3600, 'a number of seconds from 0 to 3600');
+  const maxConcurrent = read('max-concurrent', 'DIFFUSION_MONITOR_MAX_CONCURRENT', count, 'an integer from 1 to 1000000');
+  const maxModels = read('max-models', 'DIFFUSION_MONITOR_MAX_MODELS', count, 'an integer from 1 to 1000000');
+  if (requestTimeout !== undefined) limits.requestTimeoutSeconds = requestTimeout;
+  if (maxConnections !== undefined) limits.maxConnections = maxConnections;
+  if (grace !== undefined) limits.shutdownGraceSeconds = grace;
+  if (maxConcurrent !== undefined) limits.maxConcurrent = maxConcurrent;
+  if (maxModels !== undefined) limits.maxModels = maxModels;
+  return limits;
+}
+
 /** Resolves the configuration: command-line flag > environment variable > settings file > default. */
 export function resolveConfig(input: ResolveInput, settings?: SettingsFile): AppConfig & { help: boolean } {
   const flags = parseFlags(input.argv);
@@ -352,6 +403,9 @@ export function resolveConfig(input: ResolveInput, settings?: SettingsFile): App
   if (!isLoopbackHost(host) && token === null) {
     throw new ConfigError(`listening on ${host} exposes the server beyond this machine; set --token (or DIFFUSION_MONITOR_TOKEN) to require a bearer token`);
   }
+  if (!isLoopbackHost(host) && token !== null && token.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(`listening on ${host} needs a token of at least ${MIN_TOKEN_LENGTH} characters; this one has ${token.length}`);
+  }
   const allowedRaw = given('allowedHosts');
   const allowedHosts =
     allowedRaw !== undefined
@@ -379,6 +433,7 @@ export function resolveConfig(input: ResolveInput, settings?: SettingsFile): App
     // A file named on purpose is the one saves go to, even before it exists.
     settingsFile: settingsPath && (explicitSettings !== undefined || existsSync(settingsPath)) ? settingsPath : null,
     influx: resolveInfluxPush(flag, env, file),
+    limits: resolveLimits(flag, env),
     help: flags.help === true,
   };
 }

@@ -9,6 +9,7 @@ import { createMonitorService, type MonitorService } from './monitorService';
 import { Runtime } from './runtime';
 import { probeBackend } from './server/backendProbe';
 import { createServer, type RunningServer } from './server/createServer';
+import type { ServerLimits } from './server/serverLimits';
 import { registerDashboardRoutes } from './server/dashboardRoutes';
 import { SettingsService } from './settingsService';
 
@@ -62,6 +63,18 @@ export interface CoreOptions {
   dashboard?: { rendererDir: string | null };
 }
 
+/** The server's limits from the settings, in its units; absent ones keep their defaults. */
+function serverLimitsOf(config: AppConfig): Partial<ServerLimits> {
+  const limits = config.limits ?? {};
+  return {
+    ...(limits.requestTimeoutSeconds === undefined ? {} : { requestTimeoutMs: limits.requestTimeoutSeconds * 1000 }),
+    ...(limits.maxConnections === undefined ? {} : { maxConnections: limits.maxConnections }),
+    ...(limits.shutdownGraceSeconds === undefined ? {} : { shutdownGraceMs: limits.shutdownGraceSeconds * 1000 }),
+    ...(limits.maxConcurrent === undefined ? {} : { maxConcurrent: limits.maxConcurrent }),
+    ...(limits.maxModels === undefined ? {} : { maxModels: limits.maxModels }),
+  };
+}
+
 /** Starts the store and the embedded server; shared by `npm run serve` and the desktop app. */
 export async function startCore(config: AppConfig, options: CoreOptions): Promise<Core> {
   let store: MetricsStore;
@@ -89,6 +102,7 @@ export async function startCore(config: AppConfig, options: CoreOptions): Promis
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       inFlight,
       influxPusher,
+      limits: serverLimitsOf(config),
       plugins: dashboard ? [(app) => registerDashboardRoutes(app, { service, store, inFlight, rendererDir: dashboard.rendererDir, log: options.log })] : [],
     });
   } catch (error) {

@@ -63,6 +63,9 @@ export const BackendTargetSchema = z
   .strict();
 
 /** The settings the Settings view edits; `null` clears a value (back to its default). */
+/** Shortest API token accepted: the Settings view always, the server when it listens beyond loopback. */
+export const MIN_TOKEN_LENGTH = 16;
+
 export const EditableSettingsSchema = z
   .object({
     backend: httpUrl.nullable(),
@@ -75,7 +78,7 @@ export const EditableSettingsSchema = z
     openaiDiffusing: z.boolean(),
     port: z.number().int().min(0).max(65535),
     db: z.string().trim().min(1).max(4096),
-    token: z.string().min(8, 'must be at least 8 characters').max(4096).nullable(),
+    token: z.string().min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`).max(4096).nullable(),
   })
   .strict();
 

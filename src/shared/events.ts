@@ -25,6 +25,8 @@ export interface EventMetadata {
   token_count_source: TokenCountSource;
   /** The door the request came through (`diffusion` for our own routes). */
   api: ApiName;
+  /** The `model_id` the client sent, when the row's model is a bounded label instead (`invalid`, `other`). */
+  requested_model?: string;
   /** Failed requests only: our error message, at most 500 characters (never prompt or output text). */
   error_message?: string;
   /** Failed requests only: the HTTP status the backend answered with, when the failure came from it. */

@@ -1,5 +1,8 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 
+/** The longest line or unfinished event a splitter holds by default (16 Mi characters). */
+export const MAX_SSE_EVENT_CHARS = 16 * 1024 * 1024;
+
 /** One SSE event: its `data` (lines joined with `\n`) and its `event:` name, if any. */
 export interface SseEvent {
   data: string;
@@ -18,16 +21,28 @@ export class SseEventSplitter {
   private readonly pending: SseEvent[] = [];
   private readonly parser: EventSourceParser;
   private first = true;
+  private overflowed = false;
 
-  constructor() {
+  /**
+   * @param maxEventChars the longest line or unfinished event held: past it the parser stops and
+   * `overflow` is true, so a line that never ends cannot grow without bound.
+   */
+  constructor(readonly maxEventChars = MAX_SSE_EVENT_CHARS) {
     this.parser = createParser({
+      maxBufferSize: maxEventChars,
       onEvent: (event) => this.pending.push({ data: event.data, event: event.event }),
       // A bare JSON line is no SSE field; servers that stream JSON lines (NDJSON, as Reynard's own
       // docs read its streams) mean it as one event.
       onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded') this.overflowed = true;
         if (error.type === 'unknown-field' && error.line?.trimStart().startsWith('{') === true) this.pending.push({ data: error.line, event: undefined });
       },
     });
+  }
+
+  /** True once a line or event passed `maxEventChars`; feed no more. */
+  get overflow(): boolean {
+    return this.overflowed;
   }
 
   /** Feeds the next piece of the body; returns the events it completed, in order. */

@@ -267,10 +267,11 @@ describe('errors before and around the backend', () => {
     }
   });
 
-  it('limits concurrent streams per client with 429', async () => {
+  it('answers 429 once the concurrency limit and its queue are full', async () => {
     const fake = await startFakeDllmServer({ fault: 'hang' });
-    const monitor = await startMonitor(['--backend', fake.url]);
-    const controllers = Array.from({ length: 128 }, () => new AbortController());
+    const monitor = await startMonitor(['--backend', fake.url, '--max-concurrent', '2']);
+    // Two running, two waiting.
+    const controllers = Array.from({ length: 4 }, () => new AbortController());
     try {
       const open = controllers.map((c) =>
         fetch(`${monitor.url}/api/diffusion/generate/stream`, {
@@ -280,10 +281,12 @@ describe('errors before and around the backend', () => {
           signal: c.signal,
         }).catch(() => undefined),
       );
-      await Promise.all(open);
+      await waitFor(() => monitor.core.server.concurrency().waiting === 2, 10_000);
       const answer = await post(`${monitor.url}/api/diffusion/generate/stream`, { prompt: 'x' });
       expect(answer.status).toBe(429);
       expect(answer.json()).toMatchObject({ error: { type: 'rate_limited', retryable: true } });
+      controllers.forEach((c) => c.abort());
+      await Promise.all(open);
     } finally {
       controllers.forEach((c) => c.abort());
       await monitor.close();

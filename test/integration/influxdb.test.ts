@@ -188,3 +188,50 @@ describe('the built-in pusher against InfluxDB 1.x', () => {
     expect(values.at(-1)?.[1]).toBe(15);
   });
 });
+
+describe('model names the line protocol cannot carry as they are, into a real influxd', () => {
+  const dir = tempDir('influx-escape-');
+  let influx: InfluxdServer | undefined;
+  let core: Core | undefined;
+
+  beforeAll(async () => {
+    influx = await InfluxdServer.start(dir.file('influxdb'));
+    await influx.query('CREATE DATABASE "reynard"');
+    core = await startSeededCore(dir.file('metrics.db'), ['--influx-url', influx.url, '--influx-db', 'reynard', '--influx-interval', '0.3']);
+    for (const model of ['my-model\\', 'inner\\slash', 'tab\there', 'comma,space =eq']) {
+      core.store.record({
+        endpoint: 'generate',
+        modelId: model,
+        userId: 'u',
+        startedAt: Date.now() / 1000,
+        duration: 0.5,
+        requestId: `r-${model}`,
+        status: 200,
+        params: {},
+        outputText: 'ok',
+      });
+    }
+    await core.store.flush();
+  });
+
+  afterAll(async () => {
+    await core?.stop();
+    await influx?.stop();
+    dir.cleanup();
+  });
+
+  it('are written without a rejected line, stored as close to the name as the protocol allows, and health stays ok', async () => {
+    if (!influx || !core) throw new Error('not started');
+    const url = `${core.server.url}/api/diffusion/metrics/export?format=influxdb`;
+    const lines = await (await fetch(url)).text();
+    const write = await fetch(`${influx.url}/write?db=reynard&precision=ns`, { method: 'POST', body: lines });
+    expect(write.status, await write.text()).toBe(204);
+    const series = await influx.query('SHOW TAG VALUES FROM "diffusion_llm" WITH KEY = "model"', 'reynard');
+    const stored = (series[0]?.values ?? []).map((row) => String(row[1]));
+    expect(stored).toEqual(expect.arrayContaining(['my-model', 'inner\\slash', 'tab here', 'comma,space =eq']));
+    await sleep(1000);
+    const pusher = await health(core);
+    expect(pusher.status).toBe('ok');
+    expect(pusher.dropped_batches).toBe(0);
+  });
+});

@@ -80,7 +80,7 @@ describe('resolveConfig', () => {
   });
 
   it('allows a non-loopback host with a token', () => {
-    expect(resolveConfig({ argv: ['--host', '0.0.0.0', '--token', 't'], env: {}, cwd: '/' }).host).toBe('0.0.0.0');
+    expect(resolveConfig({ argv: ['--host', '0.0.0.0', '--token', 'sixteen-chars-ok'], env: {}, cwd: '/' }).host).toBe('0.0.0.0');
   });
 
   it('reports a broken settings file by name', () => {

@@ -1,4 +1,5 @@
 import { SseEventSplitter, type SseEvent } from '../../shared/sseReader';
+import { malformedError } from './upstreamErrors';
 import type { UpstreamExchange } from './upstreamHttp';
 
 export { SseEventSplitter, type SseEvent };
@@ -16,7 +17,8 @@ export type SseVerdict = 'continue' | 'stop' | 'idle';
  * unless `onData` calls it `'idle'`; comments and partial lines never do, so a backend that only
  * sends keep-alive pings still times out. `onData` returns `'stop'` at a terminal frame; the rest
  * of the body is then drained so the connection can be reused. If `onData` throws, the upstream
- * request is aborted and the error propagates.
+ * request is aborted and the error propagates. A line or event longer than 16 Mi characters is a
+ * `backend` error and the connection is dropped.
  *
  * @returns `'stopped'` when `onData` asked to stop, `'ended'` when the body ended first.
  */
@@ -42,6 +44,9 @@ export async function readSseData(exchange: UpstreamExchange, onData: (data: str
   };
   for (let chunk = await exchange.nextChunk(); chunk !== null; chunk = await exchange.nextChunk()) {
     if (deliver(splitter.feed(chunk))) return 'stopped';
+    if (splitter.overflow) {
+      throw exchange.release(malformedError(`an SSE line or event longer than ${splitter.maxEventChars} characters`, exchange.url));
+    }
   }
   if (deliver(splitter.end())) return 'stopped';
   exchange.release();

@@ -20,7 +20,12 @@ const NETWORK_CODES: Record<string, string> = {
   UND_ERR_DESTROYED: 'connection destroyed',
   UND_ERR_CONNECT_TIMEOUT: 'could not connect in time',
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'response cut short',
+};
+
+/** Codes that mean the backend answered, but with something no HTTP client should take. */
+const MALFORMED_CODES: Record<string, string> = {
   UND_ERR_HEADERS_OVERFLOW: 'response headers too large',
+  HPE_HEADER_OVERFLOW: 'response headers too large',
 };
 
 /**
@@ -44,7 +49,7 @@ export function excerpt(text: string): string {
 function errorCode(error: unknown, depth = 0): string | undefined {
   if (typeof error !== 'object' || error === null || depth > 4) return undefined;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && code in NETWORK_CODES) return code;
+  if (typeof code === 'string' && (code in NETWORK_CODES || code in MALFORMED_CODES)) return code;
   // Happy-eyeballs connects fail with an AggregateError of one error per address.
   if (error instanceof AggregateError) {
     for (const inner of error.errors) {
@@ -65,6 +70,9 @@ export function toUpstreamError(error: unknown, url: string): DiffusionError {
   const code = errorCode(error);
   if (code !== undefined && code in NETWORK_CODES) {
     return new DiffusionError('network', `cannot reach backend at ${url}: ${NETWORK_CODES[code]} (${code})`, { cause: error, details: { code } });
+  }
+  if (code !== undefined && code in MALFORMED_CODES) {
+    return new DiffusionError('backend', `backend at ${url} sent ${MALFORMED_CODES[code]} (${code})`, { cause: error, details: { code } });
   }
   const message = error instanceof Error ? error.message : describeThrown(error);
   return new DiffusionError('backend', `backend at ${url} failed: ${excerpt(message)}${code ? ` (${code})` : ''}`, { cause: error });

@@ -1,12 +1,13 @@
 import type { Dispatcher } from 'undici';
 import { DiffusionError } from '../../shared/errors';
+import { clientReady } from './clientFlow';
 import { UpstreamConnections, type ConnectionLease } from './upstreamConnections';
 import { httpStatusError, malformedError, toUpstreamError, type ErrorClassifier } from './upstreamErrors';
 
 /** Default backend timeout in seconds (PRODUCT.md, "Backends"). */
 export const DEFAULT_TIMEOUT_SECONDS = 120;
-/** Largest success body we buffer (non-stream answers, model lists). */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Largest success body we buffer (non-stream answers, model lists), and the largest SSE line or event. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Error bodies are only excerpted, so reading more than this is waste. */
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
 /** What we read past a terminal frame so the connection can serve the next request. */
@@ -88,13 +89,16 @@ export class UpstreamHttp {
   }
 }
 
-type EndReason = 'timeout' | 'cancelled' | 'released';
+type EndReason = 'timeout' | 'cancelled' | 'released' | 'slowClient';
 
 /**
  * One request/response with its watchdog. The watchdog fires when the backend is silent for the
  * timeout — before the headers, or between frames (`touch()` restarts it) — so a stream that keeps
- * talking is never cut. A timeout or our client leaving destroys this request's connection at
- * once. Every failure leaves here as a `DiffusionError`.
+ * talking is never cut; a whole body (`text()`, `json()`) must arrive within the timeout, so one
+ * dripped a byte at a time is cut too. A timeout or our client leaving destroys this request's
+ * connection at once. While our own client's buffer is full the body is not read (backpressure,
+ * see `clientFlow`); a client that stays full for the timeout is treated as gone. Every failure
+ * leaves here as a `DiffusionError`.
  */
 export class UpstreamExchange {
   readonly url: string;
@@ -112,6 +116,10 @@ export class UpstreamExchange {
   private reader: AsyncIterator<Uint8Array> | null = null;
   private readonly decoder = new TextDecoder();
   private ended = false;
+  private readingWholeBody = false;
+  private waitingOnClient = false;
+  /** Aborted when the exchange ends, so a wait on our client ends with it. */
+  private readonly stopped = new AbortController();
 
   constructor(url: string, timeoutMs: number, callerSignal: AbortSignal | undefined) {
     this.url = url;
@@ -147,7 +155,7 @@ export class UpstreamExchange {
    * already buffered are not relayed after the end.
    */
   throwIfEnded(): void {
-    if (this.endReason === 'timeout' || this.endReason === 'cancelled') throw this.release(this.failure(undefined));
+    if (this.endReason === 'timeout' || this.endReason === 'cancelled' || this.endReason === 'slowClient') throw this.release(this.failure(undefined));
   }
 
   /** A response header (lower-case name), its first value when repeated. */
@@ -168,6 +176,16 @@ export class UpstreamExchange {
   async nextChunk(): Promise<string | null> {
     if (this.ended) return null;
     this.reader ??= this.requireBody()[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    const ready = clientReady(this.callerSignal, this.stopped.signal);
+    if (ready !== null) {
+      // Our client's buffer is full: leave the backend's bytes in its socket until it drains.
+      this.waitingOnClient = true;
+      this.watchdog.refresh();
+      await ready;
+      this.waitingOnClient = false;
+      this.throwIfEnded();
+      this.touch();
+    }
     let step: IteratorResult<Uint8Array>;
     try {
       step = await this.reader.next();
@@ -182,13 +200,23 @@ export class UpstreamExchange {
     return this.decoder.decode(step.value, { stream: true });
   }
 
-  /** Reads the whole body as text; every chunk counts as progress. */
-  async text(limitBytes = MAX_BODY_BYTES): Promise<string> {
+  /**
+   * Reads the whole body as text, which must arrive within the timeout (chunks are not progress:
+   * a body dripped one byte at a time would otherwise never end). Past `limitBytes` the body is
+   * refused, or with `truncate` cut there and the connection dropped (error bodies are excerpted).
+   */
+  async text(limitBytes = MAX_BODY_BYTES, options: { truncate?: boolean } = {}): Promise<string> {
+    this.readingWholeBody = true;
     let text = '';
     for (let chunk = await this.nextChunk(); chunk !== null; chunk = await this.nextChunk()) {
-      this.touch();
       text += chunk;
-      if (text.length > limitBytes) throw this.release(malformedError(`a body larger than ${limitBytes} bytes`, this.url));
+      if (text.length > limitBytes) {
+        if (options.truncate === true) {
+          this.release(new Error('body truncated'));
+          return text.slice(0, limitBytes);
+        }
+        throw this.release(malformedError(`a body larger than ${limitBytes} bytes`, this.url));
+      }
     }
     this.release();
     return text;
@@ -208,7 +236,7 @@ export class UpstreamExchange {
   async httpError(classify?: ErrorClassifier): Promise<DiffusionError> {
     let text = '';
     try {
-      text = await this.text(MAX_ERROR_BODY_BYTES);
+      text = await this.text(MAX_ERROR_BODY_BYTES, { truncate: true });
     } catch (error) {
       // A body we cannot read still leaves the status, which is the main news.
       if (error instanceof DiffusionError && (error.type === 'cancelled' || error.type === 'timeout')) return error;
@@ -226,6 +254,7 @@ export class UpstreamExchange {
     clearTimeout(this.watchdog);
     this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
     if (this.endReason === null) this.endReason = 'released';
+    this.stopped.abort();
     if (error !== undefined) this.lease?.discard();
     else this.drain();
     return error as E;
@@ -272,8 +301,9 @@ export class UpstreamExchange {
 
   private end(reason: 'timeout' | 'cancelled'): void {
     if (this.endReason !== null) return;
-    this.endReason = reason;
+    this.endReason = reason === 'timeout' && this.waitingOnClient ? 'slowClient' : reason;
     clearTimeout(this.watchdog);
+    this.stopped.abort();
     // Destroying the connection fails the pending read or request with an error we then map.
     this.lease?.discard();
   }
@@ -287,11 +317,16 @@ export class UpstreamExchange {
     if (this.endReason === 'cancelled') {
       return new DiffusionError('cancelled', 'the client went away; the backend request was aborted', error === undefined ? {} : { cause: error });
     }
+    const seconds = this.timeoutMs / 1000;
+    if (this.endReason === 'slowClient') {
+      return new DiffusionError('cancelled', `the client stopped reading the stream for more than ${seconds} s; it was closed`);
+    }
     if (this.endReason === 'timeout') {
-      const seconds = this.timeoutMs / 1000;
-      const message = this.gotHeaders
-        ? `backend at ${this.url} went silent mid-stream for more than ${seconds} s (timeout)`
-        : `backend at ${this.url} did not answer within ${seconds} s (timeout)`;
+      const message = !this.gotHeaders
+        ? `backend at ${this.url} did not answer within ${seconds} s (timeout)`
+        : this.readingWholeBody
+          ? `backend at ${this.url} did not finish sending its answer within ${seconds} s (timeout)`
+          : `backend at ${this.url} went silent mid-stream for more than ${seconds} s (timeout)`;
       return new DiffusionError('timeout', message, { details: { timeout_seconds: seconds } });
     }
     return toUpstreamError(error ?? new Error('request ended'), this.url);

@@ -6,11 +6,21 @@ import { buildSummary } from '../metrics/summary';
 const MEASUREMENT = 'diffusion_llm';
 
 /**
- * Tag values: the client library escapes commas, spaces and `=`; we also double backslashes so a
- * value ending in `\` cannot escape the separator after it, and fold line breaks.
+ * A tag key or value as the line protocol reference says (docs.influxdata.com, "InfluxDB line
+ * protocol reference", special characters): commas, spaces and `=` are escaped with a backslash
+ * (the client library's `escape.tag`), and nothing else is. What the protocol cannot carry is
+ * replaced: control characters (a newline ends the line; influxd would keep a `\t` escape
+ * literally) become spaces, and since influxd's scanner lets a backslash escape whatever follows
+ * it, one backslash of an odd run right before an escaped character or the end is dropped — a
+ * value ending in `\` would otherwise swallow the separator after it and void the whole line.
+ * Inner backslashes are written as they are, so they are stored as they are. An empty value, which
+ * influxd refuses, becomes one escaped space.
  */
-function tagValue(value: string): string {
-  const escaped = escape.tag(value.replace(/\\/g, '\\\\').replace(/[\r\n]+/g, ' '));
+export function tagValue(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
+  const printable = value.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const carried = printable.replace(/\\+(?=[,= ]|$)/g, (run) => (run.length % 2 === 1 ? run.slice(1) : run));
+  const escaped = escape.tag(carried);
   return escaped === '' ? '\\ ' : escaped;
 }
 

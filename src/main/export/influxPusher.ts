@@ -25,8 +25,12 @@ export interface InfluxPusherHealth {
   /** `db=NAME` or `org=ORG bucket=BUCKET`. */
   destination: string;
   interval_seconds: number;
-  /** `starting` until the first write; `retrying` while writes fail; `stopped` after `stop()`. */
-  status: 'starting' | 'ok' | 'retrying' | 'stopped';
+  /**
+   * `starting` until the first write; `retrying` while writes fail in ways that may heal (InfluxDB
+   * down, auth); `failing` when InfluxDB rejected the last write's lines (HTTP 400, e.g. `partial
+   * write`), which no retry fixes; `stopped` after `stop()`.
+   */
+  status: 'starting' | 'ok' | 'retrying' | 'failing' | 'stopped';
   last_success_at: number | null;
   last_attempt_at: number | null;
   last_error: string | null;
@@ -273,6 +277,8 @@ export class InfluxPusher {
         if (!failure.retryable) {
           this.queue.splice(0, take.length);
           this.state.dropped_batches += take.length;
+          this.state.consecutive_failures += 1;
+          if (!this.stopping) this.state.status = 'failing';
           this.log.error(`influx pusher: InfluxDB rejected ${take.length} snapshots, dropped: ${failure.message}`);
           continue;
         }

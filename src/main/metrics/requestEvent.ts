@@ -43,6 +43,8 @@ export interface RequestOutcome {
   backend?: string | null;
   /** The door the request came through; `diffusion` (our own routes) when left out. */
   api?: ApiName;
+  /** The model the client named, when `modelId` is a bounded label instead (see `ModelLabels`). */
+  requestedModel?: string;
   /** Stored as `metadata.chunks`, `time_to_first_chunk`, `upstream_request_id` when known. */
   chunks?: number;
   timeToFirstChunk?: number;
@@ -122,6 +124,7 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     request_id: outcome.requestId,
     token_count_source: tokens.source,
     api: outcome.api ?? DEFAULT_API,
+    ...(outcome.requestedModel === undefined ? {} : { requested_model: outcome.requestedModel }),
     ...(!success && outcome.errorMessage !== undefined ? { error_message: cappedMessage(outcome.errorMessage) } : {}),
     ...(!success && outcome.upstreamStatus !== undefined && Number.isInteger(outcome.upstreamStatus) ? { upstream_status: outcome.upstreamStatus } : {}),
     ...(outcome.chunks === undefined ? {} : { chunks: outcome.chunks }),

@@ -14,7 +14,10 @@ import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
 import { registerFrontDoor } from './openai/frontDoor';
 import { RequestLifecycle } from './requestLifecycle';
-import { createHostCheck, createTokenCheck } from './hostGuard';
+import { ModelLabels } from '../metrics/modelLabels';
+import { FairLimiter } from './fairLimiter';
+import { createRequestGuard } from './requestGuards';
+import { bodyDeadline, DEFAULT_SERVER_LIMITS, drainAndClose, limitConnections, limitOptions, type ServerLimits } from './serverLimits';
 
 /** Where the server listens and whom it lets in (a resolved configuration fits this). */
 export interface ServerSettings {
@@ -41,6 +44,10 @@ export interface ServerDeps {
   influxPusher?: { health(): InfluxPusherStatus } | null;
   /** SSE heartbeat interval while the backend is silent (default 15 s). */
   heartbeatMs?: number;
+  /** Milliseconds, for the token throttle's windows; injectable for tests. */
+  clock?: () => number;
+  /** Timeouts, connection cap and shutdown grace; defaults in `DEFAULT_SERVER_LIMITS`. */
+  limits?: Partial<ServerLimits>;
   /** Extra routes (the diffusion routes, the renderer) registered on the same instance. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -49,6 +56,8 @@ export interface RunningServer {
   url: string;
   port: number;
   app: FastifyInstance;
+  /** Diffusion requests running and waiting for a slot, and the limit. */
+  concurrency(): { running: number; waiting: number; limit: number };
   close(): Promise<void>;
 }
 
@@ -65,31 +74,26 @@ function windowParam(query: unknown): number | undefined {
 /** Builds the embedded HTTP server with the metrics and health routes, and starts listening. */
 export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, store, log } = deps;
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...deps.limits };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
     genReqId: () => randomUUID(),
-    forceCloseConnections: true,
-    return503OnClosing: true,
+    ...limitOptions(limits),
   });
-  const hostAllowed = createHostCheck(config);
-  const tokenValid = createTokenCheck(config.token);
+  limitConnections(app.server, limits.maxConnections);
+  // Headers are bounded by Node (its default of 60 s would outlast the request timeout); bodies by us.
+  app.server.headersTimeout = limits.requestTimeoutMs;
+  app.addHook('preParsing', bodyDeadline(limits.requestTimeoutMs));
+  const limiter = new FairLimiter(limits.maxConcurrent);
+  const labels = new ModelLabels(limits.maxModels, deps.defaultModel ?? (() => null));
+  let closing = false;
+  let shutdown: Promise<void> | undefined;
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    void reply.header('X-Request-Id', request.id);
-    if (!hostAllowed(request.headers.host)) {
-      return sendError(
-        reply,
-        new DiffusionError('validation', `Host ${JSON.stringify(request.headers.host ?? '')} is not a local name; allow it with --allowed-hosts`, {
-          status: 421,
-        }),
-      );
-    }
-    if (!tokenValid(request.headers.authorization)) {
-      void reply.header('WWW-Authenticate', 'Bearer');
-      return sendError(reply, new DiffusionError('validation', 'missing or wrong bearer token', { status: 401 }));
-    }
-    return undefined;
+  app.addHook('onRequest', createRequestGuard({ ...config, closing: () => closing, ...(deps.clock ? { now: deps.clock } : {}) }));
+  // Answers finishing during shutdown close their connection instead of keeping it alive.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('Connection', 'close');
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -137,6 +141,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
 
   app.get('/api/diffusion/health', async () => {
     const backend = await deps.backend().health();
+    labels.admit(backend.models);
     return {
       status: 'ok',
       version: VERSION,
@@ -144,6 +149,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       store: store.health(),
       backend,
       influx_pusher: deps.influxPusher?.health() ?? { enabled: false },
+      concurrency: { running: limiter.active, waiting: limiter.waiting, limit: limiter.maxActive },
     };
   });
 
@@ -155,6 +161,8 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     log,
     ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
     ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+    limiter,
+    labels,
   });
   await registerDiffusionRoutes(app, lifecycle, { backend: deps.backend, defaultModel });
   await registerFrontDoor(app, lifecycle, { backend: deps.backend, defaultModel, log });
@@ -169,6 +177,11 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     url: `http://${shownHost}:${port}`,
     port,
     app,
-    close: () => app.close(),
+    concurrency: () => ({ running: limiter.active, waiting: limiter.waiting, limit: limiter.maxActive }),
+    close: () => {
+      closing = true;
+      shutdown ??= drainAndClose(app, { graceMs: limits.shutdownGraceMs, busy: () => (deps.inFlight?.total ?? 0) + limiter.waiting });
+      return shutdown;
+    },
   };
 }

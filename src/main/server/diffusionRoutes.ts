@@ -74,6 +74,7 @@ export async function registerDiffusionRoutes(
     });
     const backend = deps.backend();
     const models = await backend.listModels(abort.signal);
+    lifecycle.admitModels(models);
     return { models, default_model: deps.defaultModel() ?? models[0] ?? null, backend: backend.kind, request_id: String(request.id) };
   });
 }

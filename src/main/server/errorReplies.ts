@@ -32,6 +32,11 @@ export function toDiffusionError(error: unknown): DiffusionError {
   if (error instanceof DiffusionError) return error;
   const e = error as { code?: string; statusCode?: number; message?: string } | null;
   switch (e?.code) {
+    case 'ECONNRESET':
+    case 'ECONNABORTED':
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+      // The client went away while sending its body.
+      return new DiffusionError('cancelled', 'the client left before its request body arrived', { cause: error });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new DiffusionError('validation', `request body is larger than ${BODY_LIMIT} bytes`, { status: 413 });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

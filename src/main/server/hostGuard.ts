@@ -31,13 +31,37 @@ export function createHostCheck(options: { host: string; allowedHosts: readonly 
   };
 }
 
-/** Constant-time bearer token check. */
+/**
+ * The `authority` of an absolute-form request target (`GET http://host/path HTTP/1.1`), which
+ * RFC 9112 §3.2.2 says replaces `Host`; `undefined` for the usual origin form (`/path`).
+ * `null` when the target is neither.
+ */
+export function targetAuthority(rawUrl: string | undefined): string | undefined | null {
+  if (rawUrl === undefined || rawUrl.startsWith('/') || rawUrl === '*') return undefined;
+  try {
+    const url = new URL(rawUrl);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The credentials of `Authorization: Bearer …`; the scheme is case-insensitive (RFC 9110 §11.1). */
+export function bearerCredentials(authorization: string | undefined): string | null {
+  if (authorization === undefined) return null;
+  const match = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]+(\S+)\s*$/.exec(authorization);
+  if (match === null || match[1]?.toLowerCase() !== 'bearer') return null;
+  return match[2] ?? null;
+}
+
+/** Constant-time comparison of the given bearer token with the expected one. */
 export function createTokenCheck(token: string | null): (authorization: string | undefined) => boolean {
   if (token === null) return () => true;
-  const expected = Buffer.from(`Bearer ${token}`);
+  const expected = Buffer.from(token);
   return (authorization) => {
-    if (!authorization) return false;
-    const given = Buffer.from(authorization);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    const given = bearerCredentials(authorization);
+    if (given === null) return false;
+    const bytes = Buffer.from(given);
+    return bytes.length === expected.length && timingSafeEqual(bytes, expected);
   };
 }

@@ -5,11 +5,14 @@ import { isStreamEndpoint, type Endpoint } from '../../shared/endpoints';
 import { DiffusionError, ERROR_STATUS } from '../../shared/errors';
 import type { TokenCountSource } from '../../shared/events';
 import type { DiffusionRequest } from '../../shared/requests';
+import { attachClientFlow } from '../backend/clientFlow';
 import type { BackendFrame, BackendResult, DiffusionBackend } from '../backend/diffusionBackend';
 import type { Logger } from '../../shared/logger';
 import type { MetricsStore } from '../metrics/metricsStore';
+import { ModelLabels } from '../metrics/modelLabels';
 import { countTokens } from '../metrics/requestEvent';
 import { openEventStream, toDiffusionError } from './errorReplies';
+import { FairLimiter } from './fairLimiter';
 
 /** Counts requests in progress per endpoint (exported as a gauge). */
 export interface InFlightTracker {
@@ -24,11 +27,10 @@ export interface LifecycleDeps {
   defaultModel: () => string | null;
   log: Logger;
   inFlight?: InFlightTracker;
-  /**
-   * Concurrent streams one client address may hold open. Every local client shares 127.0.0.1,
-   * so the default is generous: it stops a runaway script, not an editor.
-   */
-  maxStreamsPerClient?: number;
+  /** Requests served at once, across every door, shared fairly by users/connections (default 128). */
+  limiter?: FairLimiter;
+  /** The bounded set of model labels events are recorded under (default: 100 models). */
+  labels?: ModelLabels;
   /** Interval of SSE comment heartbeats while the backend is silent. */
   heartbeatMs?: number;
 }
@@ -72,7 +74,8 @@ export interface AnswerWriter {
 
 /**
  * One API's way in: how it reads a request and how it answers. The lifecycle does the rest —
- * timing, abort, in-flight counting, the stream limit, heartbeats and the one recorded event.
+ * timing, abort, the fair concurrency limit, in-flight counting, client backpressure, heartbeats
+ * and the one recorded event under a bounded model label.
  */
 export interface Door<A extends AcceptedRequest = AcceptedRequest> {
   /** Stored as `metadata.api`. */
@@ -98,6 +101,9 @@ interface DoorRouteConfig {
   door: Door;
   errorBody: Door['errorBody'];
 }
+
+/** The `user_id` of a request that named no user. */
+const ANONYMOUS_USER = 'anonymous';
 
 const ms = (seconds: number): string => (seconds * 1000).toFixed(2);
 
@@ -190,7 +196,7 @@ class RequestContext {
   backendStarted = false;
   stream: OpenStream | null = null;
   writer: AnswerWriter | null = null;
-  /** Released when the request ends, whatever the outcome (stream slots, timers, the in-flight count). */
+  /** Released when the request ends, whatever the outcome (the limiter's slot, timers, the in-flight count). */
   readonly releases: Array<() => void> = [];
   private settled = false;
 
@@ -228,14 +234,20 @@ class RequestContext {
  * Recording never waits on the disk.
  */
 export class RequestLifecycle {
-  private readonly streamsByClient = new Map<string, number>();
   private readonly contexts = new WeakMap<FastifyRequest, RequestContext>();
-  private readonly maxStreams: number;
   private readonly heartbeatMs: number;
+  private readonly limiter: FairLimiter;
+  private readonly labels: ModelLabels;
 
   constructor(private readonly deps: LifecycleDeps) {
-    this.maxStreams = deps.maxStreamsPerClient ?? 128;
     this.heartbeatMs = deps.heartbeatMs ?? 15_000;
+    this.limiter = deps.limiter ?? new FairLimiter(128);
+    this.labels = deps.labels ?? new ModelLabels(undefined, deps.defaultModel);
+  }
+
+  /** Models a backend listed earn their own metric label (any door's models route calls this). */
+  admitModels(models: Iterable<string>): void {
+    this.labels.admit(models);
   }
 
   /**
@@ -301,7 +313,8 @@ export class RequestLifecycle {
     if (!ctx.settle()) return;
     const { request, answer, error, result } = ctx;
     const steps = answer?.steps ?? (ctx.progress.stepCount > 0 ? ctx.progress.stepCount : (request?.steps ?? null));
-    this.deps.store.record({
+    // Every event is recorded under a bounded model label; the client's own id stays in metadata.
+    const outcome = this.labels.label({
       endpoint: ctx.endpoint,
       modelId: request?.model_id ?? answer?.modelUsed ?? ctx.modelId,
       userId: request?.user_id ?? 'anonymous',
@@ -326,6 +339,7 @@ export class RequestLifecycle {
       ...(result?.timeToFirstChunk === undefined ? {} : { timeToFirstChunk: result.timeToFirstChunk }),
       ...(result?.upstreamRequestId === undefined ? {} : { upstreamRequestId: result.upstreamRequestId }),
     });
+    this.deps.store.record(outcome);
   }
 
   private async serve(ctx: RequestContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -336,6 +350,21 @@ export class RequestLifecycle {
     ctx.endpoint = endpointFor(diffusionRequest, accepted.stream);
     const writer = ctx.door.writer(accepted, { requestId: ctx.requestId, createdAt: Math.floor(ctx.startedAt) });
     ctx.writer = writer;
+    // A client that leaves (while waiting for a slot or while its answer is made) aborts the work.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) ctx.abort.abort();
+    });
+    // Fair share per user, or per connection for clients that name none; released in run()'s cleanup.
+    const key =
+      diffusionRequest.user_id !== ANONYMOUS_USER
+        ? `user ${diffusionRequest.user_id}`
+        : `connection ${request.socket.remoteAddress}:${request.socket.remotePort}`;
+    try {
+      ctx.releases.push(await this.limiter.acquire(key, ctx.abort.signal));
+    } catch (thrown) {
+      if (thrown instanceof DiffusionError && thrown.type === 'rate_limited') void reply.header('Retry-After', '1');
+      throw thrown;
+    }
     return isStreamEndpoint(ctx.endpoint) ? this.streamAnswer(ctx, request, reply, accepted, writer) : this.jsonAnswer(ctx, reply, accepted, writer);
   }
 
@@ -381,9 +410,6 @@ export class RequestLifecycle {
   }
 
   private async jsonAnswer(ctx: RequestContext, reply: FastifyReply, accepted: AcceptedRequest, writer: AnswerWriter): Promise<FastifyReply> {
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) ctx.abort.abort();
-    });
     const answer = await this.generate(ctx, accepted);
     return reply.header('Server-Timing', ctx.serverTiming()).send(writer.json(answer));
   }
@@ -395,20 +421,9 @@ export class RequestLifecycle {
     accepted: AcceptedRequest,
     writer: AnswerWriter,
   ): Promise<FastifyReply> {
-    const client = request.ip;
-    const open = this.streamsByClient.get(client) ?? 0;
-    if (open >= this.maxStreams) {
-      void reply.header('Retry-After', '1');
-      throw new DiffusionError('rate_limited', `too many concurrent streams from ${client} (limit ${this.maxStreams}); retry when one ends`);
-    }
-    this.streamsByClient.set(client, open + 1);
-    ctx.releases.push(() => {
-      const left = (this.streamsByClient.get(client) ?? 1) - 1;
-      if (left <= 0) this.streamsByClient.delete(client);
-      else this.streamsByClient.set(client, left);
-    });
-
     const raw = openEventStream(reply, { 'X-Request-Id': ctx.requestId, 'Server-Timing': `bridge;dur=${ms(ctx.elapsed())}` });
+    // Backpressure: the backend's reads under this request's signal wait while the client's buffer is full.
+    attachClientFlow(ctx.abort.signal, raw);
     let lastWrite = performance.now();
     const stream: OpenStream = {
       raw,
@@ -428,7 +443,7 @@ export class RequestLifecycle {
     });
     const heartbeat = setInterval(
       () => {
-        if (performance.now() - lastWrite >= this.heartbeatMs && !raw.destroyed) {
+        if (performance.now() - lastWrite >= this.heartbeatMs && !raw.destroyed && !raw.writableNeedDrain) {
           raw.write(': heartbeat\n\n');
           lastWrite = performance.now();
         }

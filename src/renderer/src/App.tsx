@@ -79,7 +79,7 @@ function TokenPrompt() {
       >
         <LogoMark />
         <h2>This server requires an API token</h2>
-        <p class="muted">It was started with --token. Enter the same token; it is kept in this browser only.</p>
+        <p class="muted">It was started with --token. Enter the same token; it is kept in this tab until you close it.</p>
         <input class="input mono" type="password" autocomplete="off" value={token()} onInput={(e) => setToken(e.currentTarget.value)} aria-label="API token" />
         <div class="form-actions">
           <button type="submit" class="btn btn-primary" disabled={token().trim() === ''}>

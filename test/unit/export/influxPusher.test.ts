@@ -110,7 +110,7 @@ describe('InfluxPusher', () => {
     const p = pusher({ fetch: influx.fetch });
     p.start();
     await p.idle();
-    expect(p.health()).toMatchObject({ dropped_batches: 1, pending_batches: 0, failed_attempts: 1 });
+    expect(p.health()).toMatchObject({ status: 'failing', dropped_batches: 1, pending_batches: 0, failed_attempts: 1 });
     expect(p.health().last_error).toMatch(/^HTTP 400/);
     p.tick();
     await p.idle();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floatField, nanoseconds, renderInflux } from '../../../src/main/export/influx';
+import { floatField, nanoseconds, renderInflux, tagValue } from '../../../src/main/export/influx';
 import { renderPrometheus } from '../../../src/main/export/prometheus';
 import { sampleFromRow } from '../../../src/main/metrics/eventSample';
 import { MetricsAggregates } from '../../../src/main/metrics/metricsAggregates';
@@ -102,13 +102,21 @@ describe('hostile label values', () => {
     expect(lines.every((line) => line.startsWith('diffusion_llm,'))).toBe(true);
     const modelLine = lines.find((line) => line.startsWith('diffusion_llm,type=model,'));
     expect(modelLine).toBe(
-      'diffusion_llm,type=model,model=evil"}\\ 1\\ injected_metric{a\\="b\\\\c\\,\\ d\\=e\\ f requests=15,errors=3,tokens=55,latency=1.6666666666666667 1234567890000000000',
+      'diffusion_llm,type=model,model=evil"}\\ 1\\ injected_metric{a\\="b\\c\\,\\ d\\=e\\ f requests=15,errors=3,tokens=55,latency=1.6666666666666667 1234567890000000000',
     );
   });
 
-  it('escapes a trailing backslash so it cannot swallow the separator', () => {
+  it('drops a trailing backslash, which the line protocol cannot carry (it would swallow the separator)', () => {
     const text = renderInflux(cellsOf(seedExampleRows().map((row) => ({ ...row, model_id: 'ends-with\\' }))), 1);
-    expect(text).toContain('model=ends-with\\\\ requests=');
+    expect(text).toContain('model=ends-with requests=');
+  });
+
+  it('keeps inner backslashes single and turns control characters into spaces (line protocol reference)', () => {
+    expect(tagValue('inner\\slash')).toBe('inner\\slash');
+    expect(tagValue('tab\there')).toBe('tab\\ here');
+    expect(tagValue('odd\\,comma')).toBe('odd\\,comma');
+    expect(tagValue('even\\\\,comma')).toBe('even\\\\\\,comma');
+    expect(tagValue('')).toBe('\\ ');
   });
 });
 

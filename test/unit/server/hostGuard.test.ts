@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createHostCheck, createTokenCheck, hostnameOf } from '../../../src/main/server/hostGuard';
+import { bearerCredentials, createHostCheck, createTokenCheck, hostnameOf, targetAuthority } from '../../../src/main/server/hostGuard';
 
 describe('hostnameOf', () => {
   it.each([
@@ -34,5 +34,22 @@ describe('createTokenCheck', () => {
     expect(check('Bearer s3cre')).toBe(false);
     expect(check('Bearer s3cretX')).toBe(false);
     expect(check(undefined)).toBe(false);
+  });
+});
+
+describe('bearerCredentials and targetAuthority', () => {
+  it('reads the Bearer scheme in any case, with any run of spaces', () => {
+    expect(bearerCredentials('bearer abc')).toBe('abc');
+    expect(bearerCredentials('BEARER   abc')).toBe('abc');
+    expect(bearerCredentials('Basic abc')).toBeNull();
+    expect(bearerCredentials('Bearer')).toBeNull();
+    expect(createTokenCheck('s3cret')('bEaReR s3cret')).toBe(true);
+  });
+  it('finds the authority of an absolute-form target, nothing for a path, null for nonsense', () => {
+    expect(targetAuthority('http://evil.com/api')).toBe('evil.com');
+    expect(targetAuthority('http://127.0.0.1:7000/x')).toBe('127.0.0.1:7000');
+    expect(targetAuthority('/api/diffusion/health')).toBeUndefined();
+    expect(targetAuthority('ftp://x/y')).toBeNull();
+    expect(targetAuthority('not a url')).toBeNull();
   });
 });

@@ -26,7 +26,7 @@ describe('validation messages', () => {
     expect(problems(GenerateBodySchema, { prompt: 'x', nope: 1 })).toEqual(['nope is not a known field']);
     expect(problems(GenerateBodySchema, {})).toEqual(['prompt is required']);
     expect(problems(GenerateBodySchema, 'text', 'body')).toEqual(['body must be an object']);
-    expect(problems(EditableSettingsSchema.partial(), { token: 'short' })).toEqual(['token must be at least 8 characters']);
+    expect(problems(EditableSettingsSchema.partial(), { token: 'short' })).toEqual(['token must be at least 16 characters']);
     expect(problems(EditableSettingsSchema.partial(), { backend: 'ftp://x' })).toEqual([
       'backend must be an http:// or https:// URL, e.g. http://127.0.0.1:8000',
     ]);

@@ -66,6 +66,7 @@ export async function registerFrontDoor(app: FastifyInstance, lifecycle: Request
     });
     const backend = deps.backend();
     const listed = await backend.listModels(abort.signal);
+    lifecycle.admitModels(listed);
     const fallback = deps.defaultModel();
     // A backend that lists nothing may still serve the configured model.
     return { models: listed.length > 0 || fallback === null ? listed : [fallback], backend };
@@ -78,14 +79,17 @@ export async function registerFrontDoor(app: FastifyInstance, lifecycle: Request
         if (mapped.type === 'internal') deps.log.error(`${request.method} ${request.url}: ${(error as Error).stack ?? String(error)}`);
         return reply.code(mapped.status).type('application/json; charset=utf-8').send(openAiErrorBody(mapped));
       });
+      const config = { errorBody: (error: DiffusionError) => openAiErrorBody(error) };
       // Tools probe for routes we lack (`/v1/embeddings`, `/v1/responses`): answer in their shape.
-      scope.setNotFoundHandler((request, reply) =>
+      // Fastify gives the not-found context this `config` too (four-oh-four.js), so the request
+      // guards' refusals there (401, 403, 415) reach the client in OpenAI's shape as well.
+      const notFoundOptions = { config };
+      scope.setNotFoundHandler(notFoundOptions, (request, reply) =>
         reply
           .code(404)
           .type('application/json; charset=utf-8')
           .send(openAiErrorBody(new DiffusionError('validation', `no route ${request.method} ${request.url.split('?')[0]}`, { status: 404 }))),
       );
-      const config = { errorBody: (error: DiffusionError) => openAiErrorBody(error) };
 
       scope.get('/models', { config }, async (_request, reply) => {
         const { models, backend } = await listModels(reply);

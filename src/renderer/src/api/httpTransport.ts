@@ -17,10 +17,10 @@ import { readSseBody } from '../../../shared/sseReader';
 
 const TOKEN_KEY = 'diffusion-monitor.token';
 
-/** The bearer token a protected server asks the browser for, kept in this browser only. */
+/** The bearer token a protected server asks the browser for, kept in this tab's session only. */
 export const tokenStore = {
-  get: (): string | null => localStorage.getItem(TOKEN_KEY),
-  set: (token: string | null): void => (token ? localStorage.setItem(TOKEN_KEY, token) : localStorage.removeItem(TOKEN_KEY)),
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (token: string | null): void => (token ? sessionStorage.setItem(TOKEN_KEY, token) : sessionStorage.removeItem(TOKEN_KEY)),
 };
 
 export interface HttpTransportOptions {

@@ -443,7 +443,13 @@ export function SettingsView() {
                 aria-invalid={problems().port !== undefined}
               />
             </Row>
-            <Row field="token" error={problems().token} label="API token" hint="clients must send Authorization: Bearer …" overridden={overridden('token')}>
+            <Row
+              field="token"
+              error={problems().token}
+              label="API token"
+              hint="at least 16 characters; clients must send Authorization: Bearer …"
+              overridden={overridden('token')}
+            >
               <input
                 class="input mono"
                 type="password"
