@@ -320,12 +320,13 @@ describe('the front door behind the same guards', () => {
       expectFrontDoorShape(refused, 401, 'openai');
       expect(refused?.headers['www-authenticate']).toBe('Bearer');
     }
-    // A route we lack, as tools probe it: still the token first, and OpenAI's shape for a POST.
+    // A route we lack, as tools probe it: still the token first, in OpenAI's shape.
     const probe = JSON.stringify({ model: 'fake-dream-7b', input: 'x' });
     expectFrontDoorShape(await rawRequest(url, httpRequest('POST', '/v1/embeddings', { 'Content-Type': 'application/json' }, probe)), 401, 'openai');
+    expectFrontDoorShape(await rawRequest(url, httpRequest('GET', '/v1/embeddings')), 401, 'openai');
+    expectFrontDoorShape(await rawRequest(url, httpRequest('GET', '/v1/embeddings', { Authorization: `Bearer ${TOKEN}` })), 404, 'openai');
     // The dashboard's static files answer GETs the front door has no route for; the token still comes first.
     expect((await rawRequest(url, httpRequest('GET', '/infill')))?.status).toBe(401);
-    expect((await rawRequest(url, httpRequest('GET', '/v1/embeddings')))?.status).toBe(401);
     for (const { path, body, shape } of FRONT_DOOR_POSTS) {
       expectFrontDoorShape(await rawRequest(url, httpRequest('POST', path, { 'Content-Type': 'application/json' }, JSON.stringify(body))), 401, shape);
     }

@@ -164,8 +164,8 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     limiter,
     labels,
   });
-  await registerDiffusionRoutes(app, lifecycle, { backend: deps.backend, defaultModel });
-  await registerFrontDoor(app, lifecycle, { backend: deps.backend, defaultModel, log });
+  await registerDiffusionRoutes(app, lifecycle, { defaultModel });
+  await registerFrontDoor(app, lifecycle, { defaultModel, log });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);
 

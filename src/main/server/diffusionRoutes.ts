@@ -57,24 +57,14 @@ function diffusionDoor(endpoint: Endpoint): Door {
  * The four measured diffusion routes and the models route. Every request to the four routes
  * records exactly one event, whatever its outcome (see `RequestLifecycle`).
  */
-export async function registerDiffusionRoutes(
-  app: FastifyInstance,
-  lifecycle: RequestLifecycle,
-  deps: Pick<LifecycleDeps, 'backend' | 'defaultModel'>,
-): Promise<void> {
+export async function registerDiffusionRoutes(app: FastifyInstance, lifecycle: RequestLifecycle, deps: Pick<LifecycleDeps, 'defaultModel'>): Promise<void> {
   await lifecycle.mount(
     app,
     ENDPOINTS.map((endpoint) => ({ path: `/api/diffusion/${endpoint}`, door: diffusionDoor(endpoint) })),
   );
 
   app.get('/api/diffusion/models', async (request, reply) => {
-    const abort = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) abort.abort();
-    });
-    const backend = deps.backend();
-    const models = await backend.listModels(abort.signal);
-    lifecycle.admitModels(models);
+    const { models, backend } = await lifecycle.listModels(reply);
     return { models, default_model: deps.defaultModel() ?? models[0] ?? null, backend: backend.kind, request_id: String(request.id) };
   });
 }

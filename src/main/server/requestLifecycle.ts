@@ -245,9 +245,19 @@ export class RequestLifecycle {
     this.labels = deps.labels ?? new ModelLabels(undefined, deps.defaultModel);
   }
 
-  /** Models a backend listed earn their own metric label (any door's models route calls this). */
-  admitModels(models: Iterable<string>): void {
+  /**
+   * The current backend's models for any door's models route, the listing aborted when the client
+   * leaves. Each listed model earns its own metric label.
+   */
+  async listModels(reply: FastifyReply): Promise<{ models: string[]; backend: DiffusionBackend }> {
+    const abort = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+    const backend = this.deps.backend();
+    const models = await backend.listModels(abort.signal);
     this.labels.admit(models);
+    return { models, backend };
   }
 
   /**

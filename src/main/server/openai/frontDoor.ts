@@ -40,7 +40,6 @@ export const completionsDoor = openAiDoor('openai_completions', 'text', readComp
 export const fimDoor = openAiDoor('fim', 'fim', readFimRequest, (body) => (streamed(body) ? 'infill/stream' : 'infill'));
 
 export interface FrontDoorDeps {
-  backend: () => DiffusionBackend;
   defaultModel: () => string | null;
   log: Logger;
 }
@@ -60,13 +59,7 @@ export async function registerFrontDoor(app: FastifyInstance, lifecycle: Request
 
   const modelCard = (id: string, backend: DiffusionBackend) => ({ id, object: 'model', created: 0, owned_by: backend.kind });
   const listModels = async (reply: FastifyReply): Promise<{ models: string[]; backend: DiffusionBackend }> => {
-    const abort = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) abort.abort();
-    });
-    const backend = deps.backend();
-    const listed = await backend.listModels(abort.signal);
-    lifecycle.admitModels(listed);
+    const { models: listed, backend } = await lifecycle.listModels(reply);
     const fallback = deps.defaultModel();
     // A backend that lists nothing may still serve the configured model.
     return { models: listed.length > 0 || fallback === null ? listed : [fallback], backend };
@@ -81,15 +74,12 @@ export async function registerFrontDoor(app: FastifyInstance, lifecycle: Request
       });
       const config = { errorBody: (error: DiffusionError) => openAiErrorBody(error) };
       // Tools probe for routes we lack (`/v1/embeddings`, `/v1/responses`): answer in their shape.
-      // Fastify gives the not-found context this `config` too (four-oh-four.js), so the request
-      // guards' refusals there (401, 403, 415) reach the client in OpenAI's shape as well.
-      const notFoundOptions = { config };
-      scope.setNotFoundHandler(notFoundOptions, (request, reply) =>
-        reply
-          .code(404)
-          .type('application/json; charset=utf-8')
-          .send(openAiErrorBody(new DiffusionError('validation', `no route ${request.method} ${request.url.split('?')[0]}`, { status: 404 }))),
-      );
+      // A catch-all route rather than a not-found handler, so it carries `config` and the request
+      // guards' refusals there (401, 403, 415) reach the client in OpenAI's shape as well; it also
+      // outranks the dashboard's static files for GETs under `/v1/`.
+      scope.all('/*', { config }, async (request) => {
+        throw new DiffusionError('validation', `no route ${request.method} ${request.url.split('?')[0]}`, { status: 404 });
+      });
 
       scope.get('/models', { config }, async (_request, reply) => {
         const { models, backend } = await listModels(reply);
