@@ -1,3 +1,4 @@
+import type { ApiName } from './apis';
 import type { ErrorType } from './errors';
 
 /** How `token_count` was obtained: the seed's `max(1, len(text) // 4)` or a count the backend reported. */
@@ -22,6 +23,8 @@ export interface EventMetadata {
   backend: string | null;
   request_id: string;
   token_count_source: TokenCountSource;
+  /** The door the request came through (`diffusion` for our own routes). */
+  api: ApiName;
   /** The `model_id` the client sent, when the row's model is a bounded label instead (`invalid`, `other`). */
   requested_model?: string;
   /** Failed requests only: our error message, at most 500 characters (never prompt or output text). */

@@ -7,6 +7,8 @@ export const LIMITS = {
   steps: 4096,
   modelId: /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/,
   userId: 128,
+  stopSequences: 16,
+  stopChars: 200,
 } as const;
 
 export const ALGORITHMS = ['origin', 'maskgit_plus', 'topk_margin', 'entropy'] as const;
@@ -25,6 +27,7 @@ const options = {
   alg: z.enum(ALGORITHMS).optional(),
   alg_temp: z.number().min(0).max(10).optional(),
   user_id: z.string().min(1).max(LIMITS.userId).optional(),
+  stop: z.union([z.string().max(LIMITS.stopChars), z.array(z.string().max(LIMITS.stopChars)).max(LIMITS.stopSequences)]).optional(),
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 };
 
@@ -53,15 +56,33 @@ export interface GenerationOptions {
   alg: (typeof ALGORITHMS)[number];
   alg_temp: number | null;
   user_id: string;
-  /** Makes sampling reproducible on backends that take a seed (the built-in model does); null = random. */
+  /** Sequences that end the answer (cut before them); null for none. */
+  stop: string[] | null;
+  /** Sampling seed, for backends that take one; null lets the backend choose. */
   seed: number | null;
 }
 
-export type GenerateRequest = { kind: 'generate'; prompt: string } & GenerationOptions;
+/** A chat message as a client sent it (OpenAI's shape); kept whole for backends that speak chat. */
+export type ChatMessage = Readonly<Record<string, unknown>> & { readonly role: string };
+
+export type GenerateRequest = {
+  kind: 'generate';
+  /** The prompt; for a chat request, its messages rendered into one text. */
+  prompt: string;
+  /** A chat request's messages, unchanged, for backends that speak OpenAI chat. */
+  messages?: readonly ChatMessage[];
+} & GenerationOptions;
 export type InfillRequest = { kind: 'infill'; prefix: string; suffix: string } & GenerationOptions;
 export type DiffusionRequest = GenerateRequest | InfillRequest;
 
 type OptionFields = { [K in keyof typeof options]?: z.infer<(typeof options)[K]> };
+
+/** `stop` as a list without empty sequences; null when there is none. */
+export function stopSequences(stop: string | readonly string[] | null | undefined): string[] | null {
+  if (stop === undefined || stop === null) return null;
+  const list = (typeof stop === 'string' ? [stop] : [...stop]).filter((sequence) => sequence !== '');
+  return list.length === 0 ? null : list;
+}
 
 function normaliseOptions(body: OptionFields): GenerationOptions {
   return {
@@ -74,6 +95,7 @@ function normaliseOptions(body: OptionFields): GenerationOptions {
     alg: body.alg ?? DEFAULTS.alg,
     alg_temp: body.alg_temp ?? null,
     user_id: body.user_id ?? 'anonymous',
+    stop: stopSequences(body.stop),
     seed: body.seed ?? null,
   };
 }

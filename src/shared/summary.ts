@@ -26,6 +26,11 @@ export interface EventTypeStats extends EndpointStats {
   tokens_per_second: number;
 }
 
+/** One door's share: requests, errors and tokens of the requests that came through it. */
+export interface ApiStats extends EndpointStats {
+  tokens: number;
+}
+
 export interface ModelStats extends EndpointStats {
   tokens: number;
   average_latency: number;
@@ -50,6 +55,11 @@ export interface MetricsSummary {
   };
   /** Keyed by endpoint (`generate`, `infill`, `generate/stream`, `infill/stream`). */
   endpoints: Record<string, EndpointStats>;
+  /**
+   * Keyed by door (`diffusion`, `openai_chat`, `openai_completions`, `fim`, `llamacpp_infill`,
+   * and `other` for foreign rows naming another); every door of ours is present, zero included.
+   */
+  apis: Record<string, ApiStats>;
   /** Keyed by event type (`diffusion_generate`, ...). */
   event_types: Record<string, EventTypeStats>;
   /** The seed's "average latency by event type". */

@@ -176,6 +176,21 @@ describe('openai backend', () => {
     expect(infill.status).toBe(200);
     expect(fake.requests.at(-1)).toMatchObject({ path: '/v1/completions', body: { prompt: 'def add(a, b):\n', suffix: '\n' } });
   });
+
+  it('cuts the answer at a stop sequence, forwards stop and seed, and stores the count of what was kept', async () => {
+    const answer = await post(`${monitor.url}/api/diffusion/generate`, { prompt: 'What is LLaDA?', stop: ['parallel', 'never'], seed: 7 });
+    expect(answer.status).toBe(200);
+    const kept = DEFAULT_CHAT_ANSWER.slice(0, DEFAULT_CHAT_ANSWER.indexOf('parallel'));
+    expect(answer.json()).toMatchObject({ text: kept, token_count: Math.max(1, Math.floor(kept.length / 4)) });
+    expect(fake.requests.at(-1)?.body).toMatchObject({ stop: ['parallel', 'never'], seed: 7 });
+    const [event] = eventsOf(monitor, String(answer.headers['x-request-id']));
+    expect(event?.metadata).toMatchObject({ token_count: Math.max(1, Math.floor(kept.length / 4)), token_count_source: 'estimate', api: 'diffusion' });
+
+    const stream = await post(`${monitor.url}/api/diffusion/generate/stream`, { prompt: 'What is LLaDA?', stop: 'parallel' });
+    const frames = framesOf(stream.text);
+    expect(frames.at(-1)).toMatchObject({ type: 'complete', text: kept });
+    expect(frames.map((f) => (f.type === 'delta' ? f.text : '')).join('')).toBe(kept);
+  });
 });
 
 describe('stream liveness', () => {

@@ -286,3 +286,133 @@ describe('random model ids', () => {
     expect(events.find((e) => e.metadata.requested_model === 'bad id 3')?.model_id).toBe('invalid');
   });
 });
+
+/** The front door's routes and the error shape each answers in. */
+const FRONT_DOOR_POSTS: Array<{ path: string; body: unknown; shape: 'openai' | 'llama' }> = [
+  { path: '/v1/chat/completions', body: { model: 'fake-dream-7b', messages: [{ role: 'user', content: 'x' }] }, shape: 'openai' },
+  { path: '/v1/completions', body: { model: 'fake-dream-7b', prompt: 'x' }, shape: 'openai' },
+  { path: '/v1/fim/completions', body: { model: 'fake-dream-7b', prompt: 'a', suffix: 'b' }, shape: 'openai' },
+  { path: '/infill', body: { input_prefix: 'a', input_suffix: 'b' }, shape: 'llama' },
+];
+
+/** An error answer in OpenAI's shape (`error.message/type/param/code`) or llama.cpp's (`error.code/message/type`). */
+function expectFrontDoorShape(answer: RawAnswer | null, status: number, shape: 'openai' | 'llama'): void {
+  expect(answer).not.toBeNull();
+  expect(answer?.status).toBe(status);
+  const body = answer?.json() as { error: Record<string, unknown> };
+  expect(typeof body.error.message).toBe('string');
+  expect(typeof body.error.type).toBe('string');
+  if (shape === 'openai') expect(body.error).toHaveProperty('param');
+  else expect(body.error.code).toBe(status);
+  // Not our own contract's shape: that one carries `retryable` and `request_id` in the error.
+  expect(body.error).not.toHaveProperty('retryable');
+  expect(answer?.headers['x-request-id']).toBeTruthy();
+}
+
+describe('the front door behind the same guards', () => {
+  it('needs the token for /v1/* and /infill (GETs included) while the static shell loads without it', async () => {
+    const fake = closer.add(await startFakeDllmServer({ steps: 1, stepMs: 0 }));
+    const { url } = await start(['--backend', fake.url, '--token', TOKEN], { renderer: true });
+    const shell = await rawRequest(url, httpRequest('GET', '/assets/app-1234.js'));
+    expect(shell?.status).toBe(200);
+    for (const path of ['/v1/models', '/v1/models/fake-dream-7b']) {
+      const refused = await rawRequest(url, httpRequest('GET', path));
+      expectFrontDoorShape(refused, 401, 'openai');
+      expect(refused?.headers['www-authenticate']).toBe('Bearer');
+    }
+    // A route we lack, as tools probe it: still the token first, in OpenAI's shape.
+    const probe = JSON.stringify({ model: 'fake-dream-7b', input: 'x' });
+    expectFrontDoorShape(await rawRequest(url, httpRequest('POST', '/v1/embeddings', { 'Content-Type': 'application/json' }, probe)), 401, 'openai');
+    expectFrontDoorShape(await rawRequest(url, httpRequest('GET', '/v1/embeddings')), 401, 'openai');
+    expectFrontDoorShape(await rawRequest(url, httpRequest('GET', '/v1/embeddings', { Authorization: `Bearer ${TOKEN}` })), 404, 'openai');
+    // The dashboard's static files answer GETs the front door has no route for; the token still comes first.
+    expect((await rawRequest(url, httpRequest('GET', '/infill')))?.status).toBe(401);
+    for (const { path, body, shape } of FRONT_DOOR_POSTS) {
+      expectFrontDoorShape(await rawRequest(url, httpRequest('POST', path, { 'Content-Type': 'application/json' }, JSON.stringify(body))), 401, shape);
+    }
+    const allowed = await rawRequest(url, httpRequest('GET', '/v1/models', { Authorization: `Bearer ${TOKEN}` }));
+    expect(allowed?.status).toBe(200);
+    expect(allowed?.json()).toMatchObject({ object: 'list', data: [{ id: 'fake-dream-7b' }] });
+  });
+
+  it('refuses non-JSON bodies with 415 on every front-door POST, in that API’s shape, and records nothing', async () => {
+    const fake = closer.add(await startFakeDllmServer({ steps: 1, stepMs: 0 }));
+    const { core, url } = await start(['--backend', fake.url]);
+    for (const { path, body, shape } of FRONT_DOOR_POSTS) {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+        expectFrontDoorShape(await rawRequest(url, httpRequest('POST', path, { 'Content-Type': type }, JSON.stringify(body))), 415, shape);
+      }
+    }
+    await core.store.flush();
+    expect(core.store.summary().overall.total_requests).toBe(0);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('refuses Sec-Fetch-Site: cross-site on every front-door POST with 403 in that API’s shape, and records nothing', async () => {
+    const fake = closer.add(await startFakeDllmServer({ steps: 1, stepMs: 0 }));
+    const { core, url } = await start(['--backend', fake.url]);
+    for (const { path, body, shape } of FRONT_DOOR_POSTS) {
+      const headers = { 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'cross-site' };
+      expectFrontDoorShape(await rawRequest(url, httpRequest('POST', path, headers, JSON.stringify(body))), 403, shape);
+      // The same request from the same site goes through.
+      const sameSite = await rawRequest(url, httpRequest('POST', path, { ...headers, 'Sec-Fetch-Site': 'same-origin' }, JSON.stringify(body)));
+      expect(sameSite?.status).toBe(200);
+    }
+    await core.store.flush();
+    expect(core.store.summary().overall.total_requests).toBe(FRONT_DOOR_POSTS.length);
+  });
+
+  it('shares one concurrency limit with /api/diffusion: a front-door request waits for a slot, a full queue answers 429 in its shape', async () => {
+    const fake = closer.add(await startFakeDllmServer({ fault: 'hang' }));
+    const { core, url } = await start(['--backend', fake.url, '--max-concurrent', '1']);
+    const holder = new AbortController();
+    const held = fetch(`${url}/api/diffusion/generate/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'holds the slot', user_id: 'script' }),
+      signal: holder.signal,
+    }).catch(() => undefined);
+    expect(await waitFor(() => fake.requests.length === 1, 10_000)).toBe(true);
+    const waiterLeft = new AbortController();
+    const waiting = fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fake-dream-7b', messages: [{ role: 'user', content: 'editor' }], user: 'editor' }),
+      signal: waiterLeft.signal,
+    }).catch(() => undefined);
+    expect(await waitFor(() => core.server.concurrency().waiting === 1, 10_000)).toBe(true);
+    expect(fake.requests).toHaveLength(1);
+    const { path, body, shape } = FRONT_DOOR_POSTS[3] as (typeof FRONT_DOOR_POSTS)[number];
+    const refused = await rawRequest(url, httpRequest('POST', path, { 'Content-Type': 'application/json' }, JSON.stringify(body)));
+    expectFrontDoorShape(refused, 429, shape);
+    expect(refused?.headers['retry-after']).toBe('1');
+    holder.abort();
+    // The slot the diffusion stream freed goes to the waiting chat request.
+    expect(await waitFor(() => fake.requests.length === 2, 10_000)).toBe(true);
+    expect(JSON.stringify(fake.requests[1]?.body)).toContain('editor');
+    waiterLeft.abort();
+    await Promise.all([held, waiting]);
+    expect(await waitFor(() => core.server.concurrency().running === 0, 10_000)).toBe(true);
+    await core.store.flush();
+    expect(core.store.summary().errors_by_type).toMatchObject({ rate_limited: 1 });
+  });
+
+  it('records front-door requests under bounded model labels, the client’s id kept in metadata', async () => {
+    const fake = closer.add(await startFakeDllmServer({ steps: 1, stepMs: 0 }));
+    const { core, url, db } = await start(['--backend', fake.url]);
+    const chat = (model: string, extra: Record<string, unknown> = {}): ReturnType<typeof post> =>
+      post(`${url}/v1/chat/completions`, { model, messages: [{ role: 'user', content: 'x' }], ...extra });
+    expect((await chat('fake-dream-7b')).status).toBe(200);
+    await chat('unknown-front-door-model');
+    await chat('bad front door model', { temperature: 'hot' });
+    await post(`${url}/infill`, { model: 'unknown-infill-model', input_prefix: 'a', input_suffix: 'b' });
+    await core.stop();
+    const events = storedEvents(db);
+    expect(events).toHaveLength(4);
+    expect(events[0]?.model_id).toBe('fake-dream-7b');
+    expect(events.find((e) => e.metadata.requested_model === 'unknown-front-door-model')?.model_id).toBe('other');
+    expect(events.find((e) => e.metadata.requested_model === 'bad front door model')?.model_id).toBe('invalid');
+    expect(events.find((e) => e.metadata.requested_model === 'unknown-infill-model')?.model_id).toBe('other');
+    expect(new Set(events.map((e) => e.metadata.api))).toEqual(new Set(['openai_chat', 'llamacpp_infill']));
+  });
+});

@@ -93,6 +93,9 @@ export class OpenAiBackend implements DiffusionBackend {
       top_p: request.top_p,
       // Not in OpenAI's schema, but SGLang and vLLM accept it and others ignore it.
       ...(request.top_k === null ? {} : { top_k: request.top_k }),
+      // vLLM refuses more than four; we cut at every one of them ourselves anyway.
+      ...(request.stop === null ? {} : { stop: request.stop.slice(0, 4) }),
+      ...(request.seed === null ? {} : { seed: request.seed }),
       stream: true,
       // Asks for a last chunk with `usage`, so we store the real token count.
       stream_options: { include_usage: true },
@@ -103,7 +106,8 @@ export class OpenAiBackend implements DiffusionBackend {
       return { path, body: { ...common, prompt: request.prefix, suffix: request.suffix } };
     }
     if (this.generateApi === 'completions') return { path: '/v1/completions', body: { ...common, prompt: request.prompt } };
-    return { path: '/v1/chat/completions', body: { ...common, messages: [{ role: 'user', content: request.prompt }] } };
+    // A chat request from the front door reaches a chat backend with its messages unchanged.
+    return { path: '/v1/chat/completions', body: { ...common, messages: request.messages ?? [{ role: 'user', content: request.prompt }] } };
   }
 
   private async readStream(exchange: UpstreamExchange, model: string, sentAt: number, options: RunOptions): Promise<BackendResult> {

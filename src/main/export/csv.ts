@@ -1,3 +1,4 @@
+import { apiLabelOf } from '../../shared/apis';
 import { endpointOf } from '../../shared/endpoints';
 import { failureOf, parseMetadata } from '../../shared/events';
 import type { StoredEventRow } from '../store/sqliteMetricsFile';
@@ -27,6 +28,7 @@ export const CSV_COLUMNS = [
   'alg',
   'backend',
   'request_id',
+  'api',
 ] as const;
 
 /**
@@ -68,6 +70,7 @@ export function csvLine(row: StoredEventRow): string {
     alg: m.alg,
     backend: m.backend,
     request_id: m.request_id,
+    api: apiLabelOf(m.api),
   };
   return `${CSV_COLUMNS.map((column) => csvField(values[column])).join(',')}\r\n`;
 }

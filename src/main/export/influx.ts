@@ -37,8 +37,8 @@ export function nanoseconds(unixSeconds: number): string {
 
 /**
  * Renders the aggregates as InfluxDB line protocol: the seed's lines first (requests per
- * endpoint, average latency and tokens per event type), then errors, percentiles and per-model
- * usage. All lines carry one timestamp, the moment of the export.
+ * endpoint, average latency and tokens per event type), then errors, percentiles, per-API
+ * (door) counts and per-model usage. All lines carry one timestamp, the moment of the export.
  */
 export function renderInflux(cells: readonly LabelledCell[], nowSeconds: number): string {
   const summary = buildSummary({ cells, recentEvents: [], windowSeconds: null, now: nowSeconds });
@@ -75,6 +75,9 @@ export function renderInflux(cells: readonly LabelledCell[], nowSeconds: number)
   }
   for (const [errorType, count] of Object.entries(summary.errors_by_type)) {
     line({ type: 'error_types', error_type: errorType }, `count=${count ?? 0}`);
+  }
+  for (const [api, stats] of Object.entries(summary.apis)) {
+    if (stats.requests > 0) line({ type: 'api', api }, `requests=${stats.requests},errors=${stats.errors},tokens=${stats.tokens}`);
   }
   for (const [model, stats] of Object.entries(summary.models)) {
     line({ type: 'model', model }, `requests=${stats.requests},errors=${stats.errors},tokens=${stats.tokens},latency=${floatField(stats.average_latency)}`);

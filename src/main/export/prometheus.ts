@@ -1,10 +1,11 @@
 import { Registry, type RegistryContentType } from 'prom-client';
+import { API_NAMES } from '../../shared/apis';
 import { ENDPOINTS, EVENT_TYPES, endpointOf, isStreamEndpoint, type Endpoint } from '../../shared/endpoints';
 import { ERROR_TYPES } from '../../shared/errors';
 import { LATENCY_BUCKETS, STEPS_BUCKETS, TTFS_BUCKETS } from '../metrics/buckets';
 import type { LabelledCell } from '../metrics/metricsAggregates';
 import { mergeByLabels } from '../metrics/metricsAggregates';
-import type { CellCounters } from '../metrics/rollupCell';
+import { apiCounts, type CellCounters } from '../metrics/rollupCell';
 
 type Labels = Record<string, string>;
 interface Sample {
@@ -113,6 +114,27 @@ function errorsByTypeSamples(cells: readonly LabelledCell[]): Sample[] {
   return values;
 }
 
+/**
+ * Requests and errors per door (`api`): every door of ours is declared at zero from the start,
+ * `other` appears only for foreign rows that name another.
+ */
+function byApiSamples(cells: readonly LabelledCell[]): { requests: Sample[]; errors: Sample[] } {
+  const totals = new Map<string, { requests: number; errors: number }>(API_NAMES.map((api) => [api, { requests: 0, errors: 0 }]));
+  for (const { cell } of cells) {
+    for (const [api, counts] of apiCounts(cell.counters)) {
+      const into = totals.get(api) ?? { requests: 0, errors: 0 };
+      into.requests += counts.requests;
+      into.errors += counts.errors;
+      totals.set(api, into);
+    }
+  }
+  const entries = [...totals];
+  return {
+    requests: entries.map(([api, t]) => ({ labels: { api }, value: t.requests })),
+    errors: entries.map(([api, t]) => ({ labels: { api }, value: t.errors })),
+  };
+}
+
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 export const OPENMETRICS_CONTENT_TYPE = Registry.OPENMETRICS_CONTENT_TYPE;
 
@@ -120,15 +142,17 @@ export const OPENMETRICS_CONTENT_TYPE = Registry.OPENMETRICS_CONTENT_TYPE;
  * Renders all-time aggregates as Prometheus text 0.0.4 (or OpenMetrics 1.0). The first four
  * families are the seed's, with its names, labels and HELP texts; counters for the four
  * endpoints are always present (zero before the first request) so rate() works from the start.
- * Then ours, labelled only by `endpoint`, `event_type`, `model` and `error_type`: histograms of
- * request duration, time to first step, stream duration and denoising steps (bounds in
- * `metrics/buckets.ts`), errors by type, tokens by model and the in-flight gauge.
+ * Then ours, labelled only by `endpoint`, `event_type`, `model`, `error_type` and `api`: histograms
+ * of request duration, time to first step, stream duration and denoising steps (bounds in
+ * `metrics/buckets.ts`), errors by type, tokens by model, requests and errors by API (the door:
+ * our routes or the OpenAI-compatible / llama.cpp front door) and the in-flight gauge.
  */
 export async function renderPrometheus(cells: readonly LabelledCell[], options: PrometheusOptions = {}): Promise<string> {
   const perLabels = mergeByLabels(cells);
   const byEndpoint = sumBy(perLabels, (c) => endpointOf(c.eventType));
   const byEventType = sumBy(perLabels, (c) => c.eventType);
   const eventTypes = [...new Set<string>([...EVENT_TYPES, ...byEventType.keys()])];
+  const byApi = byApiSamples(perLabels);
 
   const registry = new Registry<RegistryContentType>();
   registry.setContentType(options.openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
@@ -200,6 +224,8 @@ export async function renderPrometheus(cells: readonly LabelledCell[], options: 
         .filter((c) => c.cell.counters.requests > 0)
         .map(({ eventType, modelId, cell }) => ({ labels: { event_type: eventType, model: modelId }, value: cell.counters.tokens })),
     ),
+    metric('diffusion_llm_requests_by_api_total', 'Total number of requests by API they came through', 'counter', byApi.requests),
+    metric('diffusion_llm_errors_by_api_total', 'Total number of errors by API they came through', 'counter', byApi.errors),
     metric(
       'diffusion_llm_in_flight_requests',
       'Requests in progress',

@@ -1,3 +1,4 @@
+import { apiLabelOf, type ApiName } from '../../shared/apis';
 import { failureOf, parseMetadata } from '../../shared/events';
 
 /** What the aggregates need of one event: the row's columns plus the metadata fields that are counted. */
@@ -12,6 +13,8 @@ export interface EventSample {
   generationTime: number | null;
   steps: number | null;
   timeToFirstStep: number | null;
+  /** The door it came through, as a bounded label; `diffusion` when left out. */
+  api?: ApiName | 'other';
 }
 
 function finiteOrNull(value: unknown): number | null {
@@ -33,5 +36,6 @@ export function sampleFromRow(row: { event_type: string; model_id: string; durat
     generationTime: finiteOrNull(meta.generation_time),
     steps: finiteOrNull(meta.steps),
     timeToFirstStep: finiteOrNull(meta.time_to_first_step),
+    api: apiLabelOf(meta.api),
   };
 }

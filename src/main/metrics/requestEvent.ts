@@ -1,6 +1,7 @@
 import { eventTypeOf, type Endpoint } from '../../shared/endpoints';
 import type { ErrorType } from '../../shared/errors';
-import type { EventMetadata } from '../../shared/events';
+import { DEFAULT_API, type ApiName } from '../../shared/apis';
+import type { EventMetadata, TokenCountSource } from '../../shared/events';
 import type { EventRow } from '../store/sqliteMetricsFile';
 import type { EventSample } from './eventSample';
 
@@ -31,10 +32,17 @@ export interface RequestOutcome {
   outputText?: string;
   /** A token count the backend reported; preferred over the estimate. */
   reportedTokenCount?: number;
+  /**
+   * The count already settled by whoever answered the request (the server's lifecycle), so the
+   * row stores exactly what the response said; `outputText` and `reportedTokenCount` are then unused.
+   */
+  tokens?: TokenCount;
   generationTime?: number | null;
   steps?: number | null;
   timeToFirstStep?: number | null;
   backend?: string | null;
+  /** The door the request came through; `diffusion` (our own routes) when left out. */
+  api?: ApiName;
   /** The model the client named, when `modelId` is a bounded label instead (see `ModelLabels`). */
   requestedModel?: string;
   /** Stored as `metadata.chunks`, `time_to_first_chunk`, `upstream_request_id` when known. */
@@ -70,20 +78,35 @@ function cappedMessage(message: string): string {
   return chars.length <= ERROR_MESSAGE_LIMIT ? message : `${chars.slice(0, ERROR_MESSAGE_LIMIT - 1).join('')}…`;
 }
 
+/** A token count and where it came from. */
+export interface TokenCount {
+  count: number;
+  source: TokenCountSource;
+}
+
 /**
- * Turns a finished request into the stored row and the sample the aggregates count. A failed
- * request that produced no text counts zero tokens instead of the estimate's floor of one.
+ * The token count of an answer: the backend's own count when it reported a usable one, else the
+ * seed's estimate of the text. A failed request that produced no text counts zero tokens instead
+ * of the estimate's floor of one.
  */
+export function countTokens(input: { text?: string; reported?: number; success: boolean }): TokenCount {
+  const { reported, text } = input;
+  if (reported !== undefined && Number.isFinite(reported) && reported >= 0) return { count: Math.trunc(reported), source: 'backend' };
+  if (text !== undefined && (input.success || text.length > 0)) return { count: estimateTokenCount(text), source: 'estimate' };
+  return { count: 0, source: 'estimate' };
+}
+
+/** Turns a finished request into the stored row and the sample the aggregates count. */
 export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sample: EventSample; metadata: EventMetadata } {
   const success = outcome.errorType === undefined;
-  const reported =
-    outcome.reportedTokenCount !== undefined && Number.isFinite(outcome.reportedTokenCount) && outcome.reportedTokenCount >= 0
-      ? Math.trunc(outcome.reportedTokenCount)
-      : undefined;
-  let tokenCount: number;
-  if (reported !== undefined) tokenCount = reported;
-  else if (outcome.outputText !== undefined && (success || outcome.outputText.length > 0)) tokenCount = estimateTokenCount(outcome.outputText);
-  else tokenCount = 0;
+  const tokens =
+    outcome.tokens ??
+    countTokens({
+      success,
+      ...(outcome.outputText === undefined ? {} : { text: outcome.outputText }),
+      ...(outcome.reportedTokenCount === undefined ? {} : { reported: outcome.reportedTokenCount }),
+    });
+  const tokenCount = tokens.count;
 
   const metadata: EventMetadata = {
     token_count: tokenCount,
@@ -99,7 +122,8 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
     time_to_first_step: outcome.timeToFirstStep ?? null,
     backend: outcome.backend ?? null,
     request_id: outcome.requestId,
-    token_count_source: reported !== undefined ? 'backend' : 'estimate',
+    token_count_source: tokens.source,
+    api: outcome.api ?? DEFAULT_API,
     ...(outcome.requestedModel === undefined ? {} : { requested_model: outcome.requestedModel }),
     ...(!success && outcome.errorMessage !== undefined ? { error_message: cappedMessage(outcome.errorMessage) } : {}),
     ...(!success && outcome.upstreamStatus !== undefined && Number.isInteger(outcome.upstreamStatus) ? { upstream_status: outcome.upstreamStatus } : {}),
@@ -129,6 +153,7 @@ export function buildRequestEvent(outcome: RequestOutcome): { row: EventRow; sam
       generationTime: metadata.generation_time,
       steps: metadata.steps,
       timeToFirstStep: metadata.time_to_first_step,
+      api: metadata.api,
     },
     metadata,
   };

@@ -1,4 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
+import { DEFAULT_API } from '../../shared/apis';
 import { LATENCY_BUCKETS, STEPS_BUCKETS, TTFS_BUCKETS, bucketIndex } from './buckets';
 import type { EventSample } from './eventSample';
 import { decodeSketch, encodeSketch, mergeEncodedSketch, type EncodedSketch } from './sketchCodec';
@@ -26,6 +27,11 @@ export interface CellCounters {
   ttfsMin: number | null;
   ttfsMax: number | null;
   errorsByType: Record<string, number>;
+  /**
+   * Requests, errors and tokens per door (`metadata.api`), as `[requests, errors, tokens]`.
+   * Cells stored before the front door existed have none: read them with `apiCounts`.
+   */
+  byApi: Record<string, [number, number, number]>;
   /** Non-cumulative counts per bucket of LATENCY_BUCKETS, the last entry for +Inf. */
   latencyBuckets: number[];
   ttfsBuckets: number[];
@@ -51,6 +57,7 @@ function emptyCounters(): CellCounters {
     ttfsMin: null,
     ttfsMax: null,
     errorsByType: {},
+    byApi: {},
     latencyBuckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0),
     ttfsBuckets: new Array<number>(TTFS_BUCKETS.length + 1).fill(0),
     stepsBuckets: new Array<number>(STEPS_BUCKETS.length + 1).fill(0),
@@ -143,6 +150,11 @@ export class RollupCell {
       const type = sample.errorType ?? 'unknown';
       c.errorsByType[type] = (c.errorsByType[type] ?? 0) + 1;
     }
+    const api = sample.api ?? DEFAULT_API;
+    const perApi = (c.byApi[api] ??= [0, 0, 0]);
+    perApi[0] += 1;
+    if (!sample.success) perApi[1] += 1;
+    perApi[2] += sample.tokens;
     if (sample.generationTime !== null) c.generationTimeSum += sample.generationTime;
     if (sample.steps !== null) {
       c.stepsSum += sample.steps;
@@ -189,6 +201,7 @@ export class RollupCell {
     for (const [type, count] of Object.entries(o.errorsByType)) {
       c.errorsByType[type] = (c.errorsByType[type] ?? 0) + count;
     }
+    for (const [api, counts] of Object.entries(o.byApi)) addArrays((c.byApi[api] ??= [0, 0, 0]), counts);
     addArrays(c.latencyBuckets, o.latencyBuckets);
     addArrays(c.ttfsBuckets, o.ttfsBuckets);
     addArrays(c.stepsBuckets, o.stepsBuckets);
@@ -207,10 +220,11 @@ export class RollupCell {
     const c = this.counters;
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(c)) {
-      if (key === 'latencyBuckets' || key === 'ttfsBuckets' || key === 'errorsByType') continue;
+      if (key === 'latencyBuckets' || key === 'ttfsBuckets' || key === 'errorsByType' || key === 'byApi') continue;
       if (value !== 0 && value !== null) out[key] = value;
     }
     if (Object.keys(c.errorsByType).length > 0) out.errorsByType = c.errorsByType;
+    if (Object.keys(c.byApi).length > 0) out.byApi = c.byApi;
     out.lb = sparse(c.latencyBuckets);
     if (c.ttfsCount > 0) out.tb = sparse(c.ttfsBuckets);
     out.ls = this.latencyLive ? encodeSketch(this.latencyLive) : (this.latencyCode ?? [0]);
@@ -228,13 +242,48 @@ export class RollupCell {
     };
     const { lb, tb, ls, ts, ...counters } = stored;
     const cell = new RollupCell(
-      { ...emptyCounters(), ...counters, errorsByType: { ...(counters.errorsByType ?? {}) } },
+      { ...emptyCounters(), ...counters, errorsByType: { ...(counters.errorsByType ?? {}) }, byApi: validByApi(counters.byApi) },
       { latency: validEncoding(ls), ttfs: validEncoding(ts) },
     );
     dense(lb, cell.counters.latencyBuckets);
     dense(tb, cell.counters.ttfsBuckets);
     return cell;
   }
+}
+
+/** Per-door counts read back from a stored cell; malformed entries are dropped. */
+function validByApi(value: unknown): CellCounters['byApi'] {
+  const out: CellCounters['byApi'] = {};
+  if (!value || typeof value !== 'object') return out;
+  for (const [api, counts] of Object.entries(value as Record<string, unknown>)) {
+    if (Array.isArray(counts) && counts.length === 3 && counts.every((n) => typeof n === 'number' && Number.isFinite(n))) {
+      out[api] = [counts[0] as number, counts[1] as number, counts[2] as number];
+    }
+  }
+  return out;
+}
+
+/** Requests, errors and tokens per door of a cell; what no door claims (cells older than the front door) is `diffusion`'s. */
+export function apiCounts(c: CellCounters): Map<string, { requests: number; errors: number; tokens: number }> {
+  const out = new Map<string, { requests: number; errors: number; tokens: number }>();
+  let requests = 0;
+  let errors = 0;
+  let tokens = 0;
+  for (const [api, [r, e, t]] of Object.entries(c.byApi)) {
+    out.set(api, { requests: r, errors: e, tokens: t });
+    requests += r;
+    errors += e;
+    tokens += t;
+  }
+  if (c.requests > requests) {
+    const own = out.get(DEFAULT_API) ?? { requests: 0, errors: 0, tokens: 0 };
+    out.set(DEFAULT_API, {
+      requests: own.requests + c.requests - requests,
+      errors: own.errors + Math.max(0, c.errors - errors),
+      tokens: own.tokens + Math.max(0, c.tokens - tokens),
+    });
+  }
+  return out;
 }
 
 /** A stored encoding is used only when it is an array of finite numbers (rows are ours, but files can be edited). */

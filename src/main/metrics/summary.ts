@@ -1,8 +1,9 @@
+import { API_NAMES } from '../../shared/apis';
 import { ENDPOINTS, eventTypeOf } from '../../shared/endpoints';
 import type { PerformanceEvent } from '../../shared/events';
 import { successRate, type Distribution, type EventTypeStats, type MetricsSummary } from '../../shared/summary';
 import type { LabelledCell } from './metricsAggregates';
-import { RollupCell } from './rollupCell';
+import { RollupCell, apiCounts } from './rollupCell';
 import type { DDSketch } from '@datadog/sketches-js';
 import { clampedQuantile } from './quantile';
 
@@ -92,6 +93,11 @@ export function buildSummary(input: SummaryInput): MetricsSummary {
   }
 
   const o = overall.counters;
+  const apis: MetricsSummary['apis'] = {};
+  for (const api of API_NAMES) apis[api] = { requests: 0, errors: 0, success_rate: 0, tokens: 0 };
+  for (const [api, counts] of apiCounts(o)) {
+    apis[api] = { requests: counts.requests, errors: counts.errors, success_rate: successRate(counts.requests, counts.errors), tokens: counts.tokens };
+  }
   return {
     generated_at: input.now,
     window: { seconds: input.windowSeconds, since: input.windowSeconds === null ? null : input.now - input.windowSeconds },
@@ -106,6 +112,7 @@ export function buildSummary(input: SummaryInput): MetricsSummary {
       time_to_first_step: distribution(o.ttfsCount, o.ttfsSum, overall.ttfs, o.ttfsMin, o.ttfsMax),
     },
     endpoints,
+    apis,
     event_types: eventTypes,
     average_latency_by_event_type: averageLatency,
     tokens_by_event_type: tokens,

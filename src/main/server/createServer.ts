@@ -12,6 +12,8 @@ import { EXPORT_FORMATS, type ExportFormat } from '../../shared/apiSchemas';
 import { prefersOpenMetrics, renderExport } from '../export/exportFormats';
 import { BODY_LIMIT, sendError, toDiffusionError } from './errorReplies';
 import { registerDiffusionRoutes } from './diffusionRoutes';
+import { registerFrontDoor } from './openai/frontDoor';
+import { RequestLifecycle } from './requestLifecycle';
 import { ModelLabels } from '../metrics/modelLabels';
 import { FairLimiter } from './fairLimiter';
 import { createRequestGuard } from './requestGuards';
@@ -151,16 +153,19 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     };
   });
 
-  await registerDiffusionRoutes(app, {
+  const defaultModel = deps.defaultModel ?? (() => null);
+  const lifecycle = new RequestLifecycle({
     store,
     backend: deps.backend,
-    defaultModel: deps.defaultModel ?? (() => null),
+    defaultModel,
     log,
     ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
     ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
     limiter,
     labels,
   });
+  await registerDiffusionRoutes(app, lifecycle, { defaultModel });
+  await registerFrontDoor(app, lifecycle, { defaultModel, log });
 
   for (const plugin of deps.plugins ?? []) await plugin(app);
 

@@ -5,10 +5,17 @@ import { issueSentences } from '../../shared/validation';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-/** Sends an error in the one body shape of the taxonomy (with `Retry-After` when the error says when to retry). */
+/**
+ * Sends an error in the one body shape of the taxonomy, or in the shape of the route's API when
+ * its config names one (`errorBody`: the OpenAI-compatible and llama.cpp routes), so that errors
+ * raised before a route's handler (Host, token) reach each client in a shape it can read; with
+ * `Retry-After` when the error says when to retry.
+ */
 export function sendError(reply: FastifyReply, error: DiffusionError): FastifyReply {
   if (error.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
-  const body: ErrorBody = error.toBody(String(reply.request.id));
+  const requestId = String(reply.request.id);
+  const shape = (reply.request.routeOptions.config as { errorBody?: (error: DiffusionError, requestId: string) => unknown } | undefined)?.errorBody;
+  const body: unknown = shape ? shape(error, requestId) : (error.toBody(requestId) satisfies ErrorBody);
   return reply.code(error.status).type('application/json; charset=utf-8').send(body);
 }
 

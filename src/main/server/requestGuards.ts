@@ -17,14 +17,33 @@ export interface RequestGuardOptions {
   now?: () => number;
 }
 
+/** The request's path, without the query. */
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? '';
+}
+
+/** True when `path` is `prefix` itself or lies under it. */
+function under(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+/**
+ * The measured routes, whichever API they speak: ours (`/api/diffusion/*`), the OpenAI-compatible
+ * front door (`/v1/*`) and llama.cpp's `/infill`. A browser page of another site may not call
+ * them, and what they are posted must be JSON.
+ */
+function isMeasuredRoute(path: string): boolean {
+  return under(path, '/api/diffusion') || under(path, '/v1') || under(path, '/infill');
+}
+
 /**
  * The static dashboard shell (the page and its assets) loads without the token so the page can
- * ask for it; everything under `/api/` and the scrape path still need it.
+ * ask for it; everything under `/api/`, the scrape path and the front door's routes still need it.
  */
 function isStaticShell(request: FastifyRequest): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-  const path = request.url.split('?')[0] ?? '';
-  return !path.startsWith('/api/') && path !== '/metrics';
+  const path = pathOf(request);
+  return !under(path, '/api') && path !== '/metrics' && !isMeasuredRoute(path);
 }
 
 /** Counts failed token attempts per connection in one-second windows. */
@@ -46,9 +65,9 @@ class TokenThrottle {
   }
 }
 
-/** Requests to the diffusion routes that a browser page of another site may not make. */
-function crossSiteDiffusionRequest(request: FastifyRequest): boolean {
-  return request.url.startsWith('/api/diffusion/') && request.headers['sec-fetch-site'] === 'cross-site';
+/** Requests to the measured routes that a browser page of another site may not make. */
+function crossSiteMeasuredRequest(request: FastifyRequest): boolean {
+  return isMeasuredRoute(pathOf(request)) && request.headers['sec-fetch-site'] === 'cross-site';
 }
 
 /** JSON (`application/json`, `application/*+json`), with any parameters. */
@@ -67,7 +86,8 @@ function hasBody(request: FastifyRequest): boolean {
  * The checks every request passes before any route runs, so nothing refused here is recorded:
  * shutdown, the Host (or the absolute-form target's authority) against DNS rebinding, the bearer
  * token with a per-connection throttle on failures, cross-site browser requests and non-JSON
- * bodies on the diffusion routes (the form and text/plain posts a page may send without CORS).
+ * bodies on the measured routes of every API (the form and text/plain posts a page may send
+ * without CORS). Refusals on a front-door route come back in that API's error shape (`sendError`).
  */
 export function createRequestGuard(options: RequestGuardOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const hostAllowed = createHostCheck(options);
@@ -104,10 +124,10 @@ export function createRequestGuard(options: RequestGuardOptions): (request: Fast
         return sendError(reply, new DiffusionError('validation', 'missing or wrong bearer token', { status: 401 }));
       }
     }
-    if (crossSiteDiffusionRequest(request)) {
-      return sendError(reply, new DiffusionError('validation', 'cross-site requests to the diffusion routes are refused', { status: 403 }));
+    if (crossSiteMeasuredRequest(request)) {
+      return sendError(reply, new DiffusionError('validation', 'cross-site requests to the generation routes are refused', { status: 403 }));
     }
-    if (request.method === 'POST' && request.url.startsWith('/api/diffusion/') && hasBody(request)) {
+    if (request.method === 'POST' && isMeasuredRoute(pathOf(request)) && hasBody(request)) {
       const type = request.headers['content-type'];
       if (type === undefined || !isJsonType(type)) {
         return sendError(

@@ -8,7 +8,7 @@ import { recordVariedEvents } from '../../fixtures/monitoring/variedEvents';
 import { seedExampleRows } from '../../fixtures/seedDatabase';
 
 /** Labels a query may name: ours, the histogram's `le`, and what Prometheus adds to every target. */
-const KNOWN_LABELS = new Set(['endpoint', 'event_type', 'model', 'error_type', 'le', 'job', 'instance']);
+const KNOWN_LABELS = new Set(['endpoint', 'event_type', 'model', 'error_type', 'le', 'job', 'instance', 'api']);
 
 interface Parsed {
   metrics: string[];

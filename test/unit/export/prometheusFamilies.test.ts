@@ -7,7 +7,7 @@ import { RollupCell } from '../../../src/main/metrics/rollupCell';
 import { ERROR_TYPES } from '../../../src/shared/errors';
 import { recordVariedEvents } from '../../fixtures/monitoring/variedEvents';
 
-const ALLOWED_LABELS = new Set(['endpoint', 'event_type', 'model', 'error_type', 'le']);
+const ALLOWED_LABELS = new Set(['endpoint', 'event_type', 'model', 'error_type', 'le', 'api']);
 
 function withStore<T>(fn: (store: MetricsStore) => T): T {
   const store = MetricsStore.open({ path: ':memory:', clock: () => 1_800_000_000 });

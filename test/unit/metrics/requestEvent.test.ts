@@ -73,6 +73,7 @@ describe('buildRequestEvent', () => {
       backend: 'dllm',
       request_id: 'req-1',
       token_count_source: 'estimate',
+      api: 'diffusion',
     });
     expect(metadata.token_count).toBe(25);
   });

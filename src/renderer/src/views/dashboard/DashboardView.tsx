@@ -10,6 +10,7 @@ import { Sparkline } from '../../components/Sparkline';
 import { endpointLabel, formatAgo, formatBucketTime, formatCount, formatPercent, formatRate, formatSeconds, modelLabel, timeZoneName } from '../../format';
 import { SAMPLE_RUN } from '../../sampleRun';
 import { useApp } from '../../state/appState';
+import { ApiBreakdown } from './ApiBreakdown';
 import { RecentEvents } from './RecentEvents';
 import { createDashboardData } from './dashboardData';
 import { requestRate } from './requestRate';
@@ -374,6 +375,7 @@ export function DashboardView() {
             />
           </Show>
         </Panel>
+        <ApiBreakdown apis={data.summary()?.apis} />
         <Panel title="Endpoints" hint="latency and tokens/s of successful requests; counts include failures" span={12} testId="endpoint-table">
           <Show when={eventTypes().length > 0} fallback={<p class="panel-empty">No requests in this window.</p>}>
             <div class="table-scroll">
