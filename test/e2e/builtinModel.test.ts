@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, SHOTS, launchBrowser, type Browser } from './support/browser';
 import { RENDERER_DIR, startApp, type RunningApp } from './support/startApp';
 
 /**
@@ -11,16 +11,12 @@ import { RENDERER_DIR, startApp, type RunningApp } from './support/startApp';
  * fake stands in; the real model file runs in the real worker, the canvas in Chromium shows it.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const SHOTS = join(ROOT, 'test-results', 'e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const VIEWPORT = { width: 1440, height: 900 };
 
 let app: RunningApp;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profile: string;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 interface ElementLike {
   dataset: Record<string, string | undefined>;
@@ -40,31 +36,22 @@ async function open(view: string): Promise<void> {
 const maskedNow = async (): Promise<number> => Number(await page.getByTestId('diffusion-canvas').getAttribute('data-masked'));
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
     execFileSync(join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' });
   }
-  mkdirSync(SHOTS, { recursive: true });
   // No backend URL, an empty database: what a new user sees on the first start.
   app = await startApp({ seed: false });
-  profile = mkdtempSync(join(tmpdir(), 'diffusion-monitor-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: VIEWPORT,
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchBrowser(VIEWPORT);
+  ({ page, pageErrors } = browser);
+  // Console errors count as failures here too: the built-in model's first run must be clean.
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(message.text());
   });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await app?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('the built-in model in the browser dashboard', () => {
