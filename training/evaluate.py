@@ -36,6 +36,18 @@ SAMPLE_PROMPTS = [
     {"kind": "generate", "prompt": "def read_config(path):\n    "},
 ]
 
+# Prompts no release decision looks at: the card's samples choose which checkpoint ships, these say
+# how the shipped weights do elsewhere (model.json's extra_samples).
+EXTRA_PROMPTS = [
+    {"kind": "generate", "prompt": "for line in lines:\n    "},
+    {"kind": "generate", "prompt": "def main():\n    "},
+    {"kind": "generate", "prompt": "import sys\n"},
+    {"kind": "generate", "prompt": "    def __repr__(self):\n        "},
+    {"kind": "generate", "prompt": "if __name__ == '__main__':\n    "},
+    {"kind": "infill", "prompt": "    def close(self):\n        ", "suffix": "\n\n    def open(self):\n"},
+    {"kind": "infill", "prompt": "for i in range(", "suffix": "):\n    print(i)\n"},
+]
+
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 TOKEN_CHARS = np.array([len(t) for t in VOCAB], dtype=np.int64)
 
@@ -123,11 +135,21 @@ def answer_stats(text: str) -> dict:
     }
 
 
-def run_samples(model: torch.nn.Module, context: int, params: dict | None = None) -> list[dict]:
+def sample_ok(sample: dict) -> bool:
+    """The quality bar's rule for one answer."""
+    return sample["non_whitespace_fraction"] >= 0.40 and len(sample["identifiers"]) > 0
+
+
+def run_samples(
+    model: torch.nn.Module,
+    context: int,
+    params: dict | None = None,
+    prompts: list[dict] | None = None,
+) -> list[dict]:
     p = dict(DEFAULT_PARAMS, **(params or {}))
     out = []
     model.eval()
-    for sample in SAMPLE_PROMPTS:
+    for sample in SAMPLE_PROMPTS if prompts is None else prompts:
         ids, lo, hi = layout(sample, context, p["max_new_tokens"])
         x = torch.tensor([ids], dtype=torch.long)
         y = diffusion_generate(
@@ -159,17 +181,15 @@ def run_samples(model: torch.nn.Module, context: int, params: dict | None = None
 
 def quality_bar(ev: dict, samples: list[dict]) -> dict:
     acc = min(ev["masked_accuracy"], ev["masked_token_accuracy"])
-    sample_ok = [
-        s["non_whitespace_fraction"] >= 0.40 and len(s["identifiers"]) > 0 for s in samples
-    ]
+    samples_ok = [sample_ok(s) for s in samples]
     return {
         "rule": "masked accuracy (the lower of per-char and per-token) >= 0.60 at 15% masking on "
         "held-out files, and every sample answer at the default parameters >= 40% non-whitespace "
         "with an identifier-like word",
         "accuracy_used": acc,
         "accuracy_ok": acc >= 0.60,
-        "samples_ok": sample_ok,
-        "meets_quality_bar": acc >= 0.60 and all(sample_ok),
+        "samples_ok": samples_ok,
+        "meets_quality_bar": acc >= 0.60 and all(samples_ok),
     }
 
 

@@ -47,6 +47,7 @@ def write_model_files(
     evaluation: dict,
     samples: list[dict],
     quality: dict,
+    extra_samples: list[dict] | None = None,
 ) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     onnx_path = os.path.join(out_dir, "builtin.onnx")
@@ -78,6 +79,9 @@ def write_model_files(
         "eval": evaluation,
         "samples": samples,
         "quality_bar": quality,
+        "extra_samples": extra_samples or [],
+        "extra_samples_note": "prompts no release decision looks at, at the same parameters, with "
+        "the sample rule's verdict (meets_sample_rule)",
         "meets_quality_bar": quality["meets_quality_bar"],
         "onnx": {"file": "builtin.onnx", "sha256": sha256_file(onnx_path), "opset": OPSET,
                  "bytes": size},

@@ -35,8 +35,9 @@ from corpus import (  # noqa: E402
     build_stream,
     load_corpus,
 )
-from evaluate import heldout_windows, masked_accuracy, quality_bar, run_samples  # noqa: E402
+from evaluate import heldout_windows, masked_accuracy  # noqa: E402
 from export import write_model_files  # noqa: E402
+from release import choose, gate, keep_if_passing, record  # noqa: E402
 from model import DiffusionLM, ModelConfig, count_parameters  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -173,12 +174,17 @@ def main() -> None:
                 [rows[0]] + [r for r in rows[1:] if int(r[0]) <= step]
             )
     else:
+        # A fresh run: an earlier run's gate verdicts and kept weights are not this run's.
+        for stale in (os.path.join(run_dir, "gate.csv"), os.path.join(ckpt_dir, "gate.pt")):
+            if os.path.exists(stale):
+                os.remove(stale)
         with open(loss_path, "w", newline="") as f:
             csv.writer(f, lineterminator="\n").writerow(
                 ["step", "seconds", "lr", "loss", "masked_ce", "masked_acc", "seq_len"]
             )
     eval_path = os.path.join(run_dir, "eval.csv")
     quick_windows = heldout_windows(heldout_stream, cfg.context_length, 64, seed=99)
+    windows = heldout_windows(heldout_stream, cfg.context_length, args.eval_windows, seed=1234)
     baseline_id = int(np.bincount(train_stream.tokens, minlength=len(VOCAB)).argmax())
 
     def save() -> None:
@@ -199,6 +205,7 @@ def main() -> None:
         os.replace(last + ".tmp", last)
 
     budget = args.minutes * 60
+    start_step = step
     window: list[tuple[float, float, float]] = []
     last_ckpt = elapsed
     start = time.time() - elapsed
@@ -253,24 +260,33 @@ def main() -> None:
                   f"token acc {q['masked_token_accuracy']:.3f}", flush=True)
             elapsed = time.time() - start
             save()
-            last_ckpt = elapsed
+            # The release gate at every checkpoint: the latest one meeting the bar is kept.
+            result = gate(model, windows, baseline_id, cfg.context_length)
+            record(run_dir, step, elapsed, result)
+            if keep_if_passing(run_dir, model, cfg.to_json(), step, elapsed, result):
+                print(f"step {step} meets the quality bar: kept as ckpt/gate.pt", flush=True)
+            last_ckpt = time.time() - start
     elapsed = time.time() - start
+    if step == start_step and args.resume and len(segments) > 1:
+        segments.pop()  # a resume with no budget left trained nothing: not a segment
     save()
     print(f"trained {step} steps in {elapsed:.0f}s; evaluating", flush=True)
 
     model.eval()
     t_eval = time.time()
-    windows = heldout_windows(heldout_stream, cfg.context_length, args.eval_windows, seed=1234)
-    ev = masked_accuracy(model, windows, baseline_id)
+    final = gate(model, windows, baseline_id, cfg.context_length)
+    if not args.smoke and step > start_step:
+        record(run_dir, step, elapsed, final)
+    shipped_model, result, shipped = choose(run_dir, model, step, final)
+    ev, samples, quality = result["eval"], result["samples"], result["quality"]
     ev["heldout"] = HELDOUT_RULE + (" (smoke: a 4-file subset)" if args.smoke else "")
     ev["heldout_files"] = heldout_stream.files
-    samples = run_samples(model, cfg.context_length)
-    quality = quality_bar(ev, samples)
     ev["seconds"] = round(time.time() - t_eval, 1)
-    tail = history[-50:]
+    # The numbers of the weights that ship (an earlier checkpoint when the final ones miss the bar).
+    tail = history[: shipped["step"]][-50:]
     training = {
         "smoke": args.smoke,
-        "steps": step,
+        "steps": shipped["step"],
         "batch_size": args.batch,
         "seed": args.seed,
         "lr": args.lr,
@@ -283,7 +299,7 @@ def main() -> None:
         "eps": args.eps,
         "final_loss": float(np.mean(tail)),
         "final_loss_note": "mean 1/p-weighted loss over the last 50 steps",
-        "seconds": round(elapsed, 1),
+        "seconds": round(shipped["seconds"] if shipped["seconds"] is not None else elapsed, 1),
         "budget_minutes": args.minutes if not args.max_steps else None,
         "device": "cpu",
         "threads": args.threads,
@@ -291,12 +307,15 @@ def main() -> None:
         "python": platform.python_version(),
         "loss_curve": rel(loss_path),
         "segments": segments,
+        "shipped": shipped,
     }
     meta = write_model_files(
-        model, args.out, params, corpus.describe(train_stream), training, ev, samples, quality
+        shipped_model, args.out, params, corpus.describe(train_stream), training, ev, samples,
+        quality, result.get("extra_samples"),
     )
     print(
-        f"exported {os.path.join(args.out, 'builtin.onnx')} sha256 {meta['onnx']['sha256']}; "
+        f"exported {os.path.join(args.out, 'builtin.onnx')} (the weights of step {shipped['step']}) "
+        f"sha256 {meta['onnx']['sha256']}; "
         f"char acc {ev['masked_accuracy']:.3f} token acc {ev['masked_token_accuracy']:.3f} "
         f"baseline {ev['baseline_accuracy']:.3f}; meets bar: {quality['meets_quality_bar']}",
         flush=True,

@@ -167,6 +167,54 @@ describe('training resumes from its checkpoint', () => {
   }, 600_000);
 });
 
+describe('the release gate (training/release.py)', () => {
+  const dir = tempDir('dm-train-gate-');
+  afterAll(() => dir.cleanup());
+
+  it('ships the latest checkpoint that met the bar when the final weights miss it, and a fresh run forgets it', async () => {
+    const args = ['--smoke', '--out', dir.file('model'), '--run-dir', dir.file('run')];
+    const first = await run([TRAIN, ...args, '--max-steps', '2']);
+    expect(first.code, first.output).toBe(0);
+    const atStep2 = readModelJson(dir.file('model'));
+    // Three smoke steps never meet the bar, so the step-2 weights are kept with a verdict forged to pass.
+    const plant = [
+      'import json, sys, torch',
+      "sys.path.insert(0, 'training')",
+      'from model import DiffusionLM, ModelConfig',
+      'from release import keep_if_passing',
+      'run, out = sys.argv[1], sys.argv[2]',
+      "c = torch.load(run + '/ckpt/last.pt')",
+      "m = DiffusionLM(ModelConfig(**c['config'])); m.load_state_dict(c['model'])",
+      "meta = json.load(open(out + '/model.json'))",
+      "q = dict(meta['quality_bar'], meets_quality_bar=True)",
+      "result = {'eval': meta['eval'], 'samples': meta['samples'], 'quality': q, 'extra_samples': []}",
+      "assert keep_if_passing(run, m, c['config'], c['step'], c['elapsed'], result)",
+    ].join('\n');
+    const planted = await run(['-c', plant, dir.file('run'), dir.file('model')]);
+    expect(planted.code, planted.output).toBe(0);
+    expect(existsSync(dir.file('run/ckpt/gate.pt'))).toBe(true);
+
+    const resumed = await run([TRAIN, ...args, '--max-steps', '3', '--resume']);
+    expect(resumed.code, resumed.output).toBe(0);
+    expect(resumed.output).toContain('the weights of step 2');
+    const shipped = readModelJson(dir.file('model')) as ModelJson & {
+      training: { shipped: { step: number; final_step: number; why: string } };
+    };
+    expect(shipped.training.steps).toBe(2);
+    expect(shipped.training.shipped).toMatchObject({ step: 2, final_step: 3 });
+    expect(shipped.training.shipped.why).toContain('latest checkpoint that met the quality bar');
+    expect(shipped.meets_quality_bar).toBe(true);
+    // The same weights export the same graph: the step-2 file, not the step-3 one.
+    expect(shipped.onnx.sha256).toBe(atStep2.onnx.sha256);
+    expect(sha256(dir.file('model/builtin.onnx'))).toBe(atStep2.onnx.sha256);
+
+    const fresh = await run([TRAIN, ...args, '--max-steps', '1']);
+    expect(fresh.code, fresh.output).toBe(0);
+    expect(existsSync(dir.file('run/ckpt/gate.pt'))).toBe(false);
+    expect(readModelJson(dir.file('model')).training.steps).toBe(1);
+  }, 600_000);
+});
+
 describe('the shipped model (resources/model)', () => {
   it('matches its model.json and runs in onnxruntime-node', async () => {
     const shipped = readModelJson(SHIPPED);
