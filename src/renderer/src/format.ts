@@ -23,6 +23,17 @@ export function formatSeconds(value: number | null | undefined): string {
 }
 
 /** 97.123 → "97.1%"; 100 → "100%". */
+/** How a success rate (percent) reads: ok from 99 %, warn from 95 %, bad below. */
+export function successRateTone(rate: number): 'ok' | 'warn' | 'bad' {
+  return rate >= 99 ? 'ok' : rate >= 95 ? 'warn' : 'bad';
+}
+
+/** A table cell's classes for a success rate: `warn` or `bad` (nothing when ok). */
+export function successRateClasses(rate: number): { warn: boolean; bad: boolean } {
+  const tone = successRateTone(rate);
+  return { warn: tone === 'warn', bad: tone === 'bad' };
+}
+
 export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   if (value === 100 || value === 0) return `${value}%`;

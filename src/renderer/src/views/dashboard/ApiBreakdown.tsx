@@ -1,6 +1,7 @@
 import { For, Show } from 'solid-js';
 import type { ApiStats } from '../../../../shared/summary';
-import { formatCount, formatPercent } from '../../format';
+import { Panel } from '../../components/Panel';
+import { formatCount, formatPercent, successRateClasses } from '../../format';
 
 /** How each door reads on the dashboard. */
 const API_LABELS: Record<string, string> = {
@@ -19,45 +20,39 @@ export function ApiBreakdown(props: { apis: Record<string, ApiStats> | undefined
       .filter(([, stats]) => stats.requests > 0)
       .sort((a, b) => b[1].requests - a[1].requests);
   return (
-    <section class="panel span-12" data-testid="api-table">
-      <header class="panel-head">
-        <h2>Requests by API</h2>
-        <span class="panel-hint">in this window</span>
-      </header>
-      <div class="panel-body">
-        <Show when={rows().length > 0} fallback={<p class="panel-empty">No requests in this window.</p>}>
-          <div class="table-scroll">
-            <table class="table compact">
-              <thead>
-                <tr>
-                  <th>API</th>
-                  <th class="num">Requests</th>
-                  <th class="num">Errors</th>
-                  <th class="num">Success</th>
-                  <th class="num">Tokens</th>
-                </tr>
-              </thead>
-              <tbody>
-                <For each={rows()}>
-                  {([api, stats]) => (
-                    <tr>
-                      <td>
-                        <span class="endpoint-chip">{API_LABELS[api] ?? api}</span>
-                      </td>
-                      <td class="num">{formatCount(stats.requests)}</td>
-                      <td class="num">{formatCount(stats.errors)}</td>
-                      <td class="num" classList={{ bad: stats.success_rate < 95, warn: stats.success_rate >= 95 && stats.success_rate < 99 }}>
-                        {formatPercent(stats.success_rate)}
-                      </td>
-                      <td class="num">{formatCount(stats.tokens)}</td>
-                    </tr>
-                  )}
-                </For>
-              </tbody>
-            </table>
-          </div>
-        </Show>
-      </div>
-    </section>
+    <Panel title="Requests by API" hint="in this window" span={12} testId="api-table">
+      <Show when={rows().length > 0} fallback={<p class="panel-empty">No requests in this window.</p>}>
+        <div class="table-scroll">
+          <table class="table compact">
+            <thead>
+              <tr>
+                <th>API</th>
+                <th class="num">Requests</th>
+                <th class="num">Errors</th>
+                <th class="num">Success</th>
+                <th class="num">Tokens</th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={rows()}>
+                {([api, stats]) => (
+                  <tr>
+                    <td>
+                      <span class="endpoint-chip">{API_LABELS[api] ?? api}</span>
+                    </td>
+                    <td class="num">{formatCount(stats.requests)}</td>
+                    <td class="num">{formatCount(stats.errors)}</td>
+                    <td class="num" classList={successRateClasses(stats.success_rate)}>
+                      {formatPercent(stats.success_rate)}
+                    </td>
+                    <td class="num">{formatCount(stats.tokens)}</td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </div>
+      </Show>
+    </Panel>
   );
 }

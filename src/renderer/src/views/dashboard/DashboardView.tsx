@@ -6,8 +6,21 @@ import { CATEGORY_COLORS, COLORS } from '../../components/charts/chartSetup';
 import { TimeSeriesChart, type SeriesLine } from '../../components/charts/TimeSeriesChart';
 import { HealthBanner } from '../../components/HealthStatus';
 import { EmptyState, ErrorNotice, InfoNotice } from '../../components/Notices';
+import { Panel } from '../../components/Panel';
 import { Sparkline } from '../../components/Sparkline';
-import { endpointLabel, formatAgo, formatBucketTime, formatCount, formatPercent, formatRate, formatSeconds, modelLabel, timeZoneName } from '../../format';
+import {
+  endpointLabel,
+  formatAgo,
+  formatBucketTime,
+  formatCount,
+  formatPercent,
+  formatRate,
+  formatSeconds,
+  modelLabel,
+  successRateClasses,
+  successRateTone,
+  timeZoneName,
+} from '../../format';
 import { SAMPLE_RUN } from '../../sampleRun';
 import { useApp } from '../../state/appState';
 import { ApiBreakdown } from './ApiBreakdown';
@@ -42,27 +55,9 @@ function Tile(props: { label: string; value: string; sub: string; tone?: 'ok' | 
   );
 }
 
-/** Width on the dashboard's 12-column grid. */
-type Span = 4 | 6 | 12;
-
-function Panel(props: { title: string; hint?: string; span: Span; children: import('solid-js').JSX.Element; testId?: string }) {
-  return (
-    <section class={`panel span-${props.span}`} data-testid={props.testId}>
-      <header class="panel-head">
-        <h2>{props.title}</h2>
-        <Show when={props.hint}>
-          <span class="panel-hint">{props.hint}</span>
-        </Show>
-      </header>
-      <div class="panel-body">{props.children}</div>
-    </section>
-  );
-}
-
 function successTone(summary: MetricsSummary): 'ok' | 'warn' | 'bad' | undefined {
   if (summary.overall.total_requests === 0) return undefined;
-  const rate = summary.overall.success_rate;
-  return rate >= 99 ? 'ok' : rate >= 95 ? 'warn' : 'bad';
+  return successRateTone(summary.overall.success_rate);
 }
 
 export function DashboardView() {
@@ -401,7 +396,7 @@ export function DashboardView() {
                           <span class="endpoint-chip">{endpointLabel(eventType)}</span>
                         </td>
                         <td class="num">{formatCount(stats.requests)}</td>
-                        <td class="num" classList={{ bad: stats.success_rate < 95, warn: stats.success_rate >= 95 && stats.success_rate < 99 }}>
+                        <td class="num" classList={successRateClasses(stats.success_rate)}>
                           {formatPercent(stats.success_rate)}
                         </td>
                         <td class="num">{stats.latency.count > 0 ? formatSeconds(stats.latency.p50) : '—'}</td>
