@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SHOTS, launchBrowser, type Browser } from './support/browser';
 import { RENDERER_DIR, startApp, type RunningApp } from './support/startApp';
+import { recordCanvasSteps, seenCanvasSteps } from './support/canvasSteps';
 
 /**
  * The Playground and the dashboard against the built-in model: no backend is configured and no
@@ -17,16 +18,6 @@ let app: RunningApp;
 let browser: Browser;
 let page: Page;
 let pageErrors: string[] = [];
-
-interface ElementLike {
-  dataset: Record<string, string | undefined>;
-  querySelectorAll(selector: string): { length: number };
-}
-interface PageGlobals {
-  document: { querySelector(selector: string): ElementLike };
-  MutationObserver: new (callback: () => void) => { observe(target: ElementLike, options: Record<string, boolean>): void };
-  seenSteps: Array<{ step: string; masked: string; masks: number }>;
-}
 
 async function open(view: string): Promise<void> {
   await page.goto(`${app.url}/#/${view}`);
@@ -74,24 +65,14 @@ describe('the built-in model in the browser dashboard', () => {
     await field('Steps').locator('input').fill('1500');
     await field('Algorithm').locator('select').selectOption('origin');
     await field('Temperature').locator('input').fill('0.8');
-    await page.evaluate(() => {
-      const scope = globalThis as unknown as PageGlobals;
-      const seen: PageGlobals['seenSteps'] = [];
-      scope.seenSteps = seen;
-      const canvas = scope.document.querySelector('[data-testid=diffusion-canvas]');
-      new scope.MutationObserver(() => {
-        const step = canvas.dataset.step ?? '';
-        if (step !== '' && seen.at(-1)?.step !== step)
-          seen.push({ step, masked: canvas.dataset.masked ?? '', masks: canvas.querySelectorAll('.tok.mask').length });
-      }).observe(canvas, { attributes: true, childList: true, subtree: true });
-    });
+    await recordCanvasSteps(page);
     await page.getByTestId('run').click();
     await expect.poll(maskedNow, { timeout: 30_000 }).toBeLessThanOrEqual(48);
     await page.screenshot({ path: join(SHOTS, 'builtin-playground-denoising.png') });
     await page.getByTestId('run-outcome').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('run-outcome').textContent()).toContain('dm-builtin-pystdlib');
 
-    const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).seenSteps);
+    const seen = await seenCanvasSteps(page);
     expect(seen.length).toBeGreaterThanOrEqual(4);
     // Drawn masks and the frames' masked counts agree, and only fall.
     expect(seen.some((s) => s.masks > 0 && s.masks < 64)).toBe(true);

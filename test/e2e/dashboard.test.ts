@@ -1,39 +1,30 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATE_ANSWER, startFakeDllmServer } from '../fixtures/fakeDllmServer';
 import type { FakeServer } from '../fixtures/fakeHttp';
+import { ROOT, launchBrowser, screenshot as shoot, type Browser } from './support/browser';
 import { RENDERER_DIR, startApp, type RunningApp } from './support/startApp';
+import { recordCanvasSteps, seenCanvasSteps } from './support/canvasSteps';
 
 /**
  * The browser dashboard end to end: the headless server (in-process, seeded database, fake dllm
  * backend) serving the renderer build to Debian's Chromium, driven by playwright-core.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const SHOTS = join(ROOT, 'test-results', 'e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const VIEWPORT = { width: 1440, height: 900 };
 
 let fake: FakeServer;
 let app: RunningApp;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profile: string;
 /** Console errors and CSP violations the page reported; must stay empty. */
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
-async function screenshot(name: string, fullHeight = false): Promise<void> {
-  if (fullHeight) {
-    // The app scrolls inside its content pane, so a "full page" shot needs a viewport that tall.
-    const height = await page.locator('.content').evaluate((content: { scrollHeight: number }) => content.scrollHeight + 8);
-    await page.setViewportSize({ width: VIEWPORT.width, height: Math.max(VIEWPORT.height, height) });
-  }
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-  if (fullHeight) await page.setViewportSize(VIEWPORT);
+function screenshot(name: string, fullHeight = false): Promise<void> {
+  return shoot(page, name, fullHeight);
 }
 
 async function open(view: string): Promise<void> {
@@ -51,16 +42,6 @@ interface CanvasLike {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
   toDataURL(): string;
 }
-interface ElementLike {
-  dataset: Record<string, string | undefined>;
-  querySelectorAll(selector: string): { length: number };
-}
-interface PageGlobals {
-  document: { querySelector(selector: string): ElementLike };
-  MutationObserver: new (callback: () => void) => { observe(target: ElementLike, options: Record<string, boolean>): void };
-  seenSteps: Array<{ step: string; masked: string; masks: number }>;
-}
-
 /** Painted pixels of a canvas (alpha > 0), read back from the page. */
 function paintedPixels(testId: string): Promise<number> {
   return page
@@ -77,33 +58,22 @@ function paintedPixels(testId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
     execFileSync(join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' });
   }
-  mkdirSync(SHOTS, { recursive: true });
   fake = await startFakeDllmServer({ steps: 16, stepMs: 60 });
   app = await startApp({ backendUrl: fake.url });
-  profile = mkdtempSync(join(tmpdir(), 'diffusion-monitor-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: VIEWPORT,
-    acceptDownloads: true,
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchBrowser(VIEWPORT);
+  ({ page, pageErrors } = browser);
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(message.text());
   });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await app?.close();
   await fake?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('the browser dashboard', () => {
@@ -154,17 +124,7 @@ describe('the browser dashboard', () => {
     await expect.poll(() => page.locator('input[list=playground-models]').inputValue()).toBe('fake-dream-7b');
     await page.getByTestId('prompt').fill('Explain diffusion language models.');
     // Record every canvas state the page shows while the stream runs.
-    await page.evaluate(() => {
-      const scope = globalThis as unknown as PageGlobals;
-      const seen: PageGlobals['seenSteps'] = [];
-      scope.seenSteps = seen;
-      const canvas = scope.document.querySelector('[data-testid=diffusion-canvas]');
-      new scope.MutationObserver(() => {
-        const step = canvas.dataset.step ?? '';
-        if (step !== '' && seen.at(-1)?.step !== step)
-          seen.push({ step, masked: canvas.dataset.masked ?? '', masks: canvas.querySelectorAll('.tok.mask').length });
-      }).observe(canvas, { attributes: true, childList: true, subtree: true });
-    });
+    await recordCanvasSteps(page);
     await page.keyboard.press('Control+Enter');
     await expect.poll(() => page.locator('.tok.mask').count()).toBeGreaterThan(0);
     // Half-way through: some positions filled in, some still masked.
@@ -177,7 +137,7 @@ describe('the browser dashboard', () => {
     await page.getByTestId('run-outcome').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('run-output').textContent()).toContain(DEFAULT_GENERATE_ANSWER);
 
-    const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).seenSteps);
+    const seen = await seenCanvasSteps(page);
     expect(seen.length).toBeGreaterThanOrEqual(4);
     expect(seen.some((s) => s.masks > 0)).toBe(true);
     const masked = seen.map((s) => Number(s.masked));
