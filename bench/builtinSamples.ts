@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readModelFiles } from '../src/main/backend/builtin/modelManifest';
 import { resolveConfig, CHECKOUT_MODEL_DIR } from '../src/main/config';
 import { startCore } from '../src/main/core';
 import { silentLogger } from '../src/shared/logger';
@@ -24,21 +25,23 @@ const args = process.argv.slice(2);
 const seeds = Number(args.includes('--seeds') ? args[args.indexOf('--seeds') + 1] : 10);
 const IDENT = /[A-Za-z_][A-Za-z0-9_]{2,}/g;
 
-export function meetsSampleRule(text: string): { nonWhitespace: number; identifiers: string[]; ok: boolean } {
+function meetsSampleRule(text: string): { nonWhitespace: number; identifiers: string[]; ok: boolean } {
   const nonWhitespace = text.length === 0 ? 0 : [...text].filter((c) => !/\s/.test(c)).length / text.length;
   const identifiers = [...new Set(text.match(IDENT) ?? [])].filter((w) => /[A-Za-z]/.test(w)).sort();
   return { nonWhitespace, identifiers, ok: nonWhitespace >= 0.4 && identifiers.length > 0 };
 }
 
-const model = JSON.parse(readFileSync(join(CHECKOUT_MODEL_DIR, 'model.json'), 'utf8')) as { name: string; samples: Sample[] };
+// The manifest as the app reads it (hash checked); its schema keeps the keys it does not name.
+const { manifest } = readModelFiles(CHECKOUT_MODEL_DIR);
+const samples = (manifest.samples ?? []) as Sample[];
 const dir = mkdtempSync(join(tmpdir(), 'dm-samples-'));
 const core = await startCore(resolveConfig({ argv: ['--port', '0', '--db', join(dir, 'metrics.db')], env: {}, cwd: process.cwd() }), {
   log: silentLogger,
 });
 try {
-  process.stdout.write(`${model.name}: ${seeds} seeded runs per prompt through ${core.server.url}, default parameters\n\n`);
+  process.stdout.write(`${manifest.name}: ${seeds} seeded runs per prompt through ${core.server.url}, default parameters\n\n`);
   let passed = 0;
-  for (const sample of model.samples) {
+  for (const sample of samples) {
     const route = sample.kind === 'infill' ? 'infill' : 'generate';
     const answers: string[] = [];
     let ok = 0;
@@ -58,7 +61,7 @@ try {
     process.stdout.write(`${sample.kind} ${JSON.stringify(sample.prompt)}: ${ok}/${seeds} meet the rule\n`);
     for (const [seed, text] of answers.entries()) process.stdout.write(`  seed ${seed}: ${JSON.stringify(text)}\n`);
   }
-  process.stdout.write(`\n${passed}/${seeds * model.samples.length} answers meet the rule\n`);
+  process.stdout.write(`\n${passed}/${seeds * samples.length} answers meet the rule\n`);
 } finally {
   await core.stop();
   rmSync(dir, { recursive: true, force: true });

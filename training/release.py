@@ -5,7 +5,8 @@ the full held-out accuracy and the sample answers at the default request paramet
 a row of <run-dir>/gate.csv, and the latest checkpoint that meets the bar is kept as
 <run-dir>/ckpt/gate.pt. A run exports its final weights when they meet the bar, else the latest
 checkpoint that did (model.json's training.shipped says which and why), else the final weights with
-meets_quality_bar false. At this model's size the sample answers at temperature 0.2 change from one
+meets_quality_bar false. (gate.csv replaces the 64-window quick evaluations that eval.csv holds
+up to step 15,113.) At this model's size the sample answers at temperature 0.2 change from one
 checkpoint to the next, so the end of a run is not always the checkpoint to ship.
 
     /usr/bin/python3 training/release.py --run-dir training/runs/main CKPT [CKPT ...]
@@ -107,7 +108,7 @@ def choose(run_dir: str, final_model: torch.nn.Module, final_step: int, final: d
 
 
 def main() -> None:
-    from train import load_checkpoint_model, load_streams
+    from train import load_streams, model_from_checkpoint
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--run-dir", required=True)
@@ -120,8 +121,8 @@ def main() -> None:
     baseline = int(np.bincount(train.tokens, minlength=len(VOCAB)).argmax())
     loaded = sorted(((torch.load(p, map_location="cpu"), p) for p in args.checkpoints),
                     key=lambda c: c[0]["step"])
-    for ckpt, path in loaded:
-        model, cfg = load_checkpoint_model(path)
+    for ckpt, _ in loaded:
+        model, cfg = model_from_checkpoint(ckpt)
         windows = heldout_windows(heldout, cfg.context_length, args.windows, seed=1234)
         result = gate(model, windows, baseline, cfg.context_length)
         record(args.run_dir, ckpt["step"], ckpt["elapsed"], result)

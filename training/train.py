@@ -35,7 +35,7 @@ from corpus import (  # noqa: E402
     build_stream,
     load_corpus,
 )
-from evaluate import heldout_windows, masked_accuracy  # noqa: E402
+from evaluate import heldout_windows  # noqa: E402
 from export import write_model_files  # noqa: E402
 from release import choose, gate, keep_if_passing, record  # noqa: E402
 from model import DiffusionLM, ModelConfig, count_parameters  # noqa: E402
@@ -49,7 +49,10 @@ def load_streams(smoke: bool, root: str = DEFAULT_CORPUS_ROOT):
 
 
 def load_checkpoint_model(path: str) -> tuple[DiffusionLM, ModelConfig]:
-    ckpt = torch.load(path, map_location="cpu")
+    return model_from_checkpoint(torch.load(path, map_location="cpu"))
+
+
+def model_from_checkpoint(ckpt: dict) -> tuple[DiffusionLM, ModelConfig]:
     cfg = ModelConfig(**ckpt["config"])
     model = DiffusionLM(cfg)
     model.load_state_dict(ckpt["model"])
@@ -182,8 +185,6 @@ def main() -> None:
             csv.writer(f, lineterminator="\n").writerow(
                 ["step", "seconds", "lr", "loss", "masked_ce", "masked_acc", "seq_len"]
             )
-    eval_path = os.path.join(run_dir, "eval.csv")
-    quick_windows = heldout_windows(heldout_stream, cfg.context_length, 64, seed=99)
     windows = heldout_windows(heldout_stream, cfg.context_length, args.eval_windows, seed=1234)
     baseline_id = int(np.bincount(train_stream.tokens, minlength=len(VOCAB)).argmax())
 
@@ -245,24 +246,13 @@ def main() -> None:
                 print(f"step {step} {time.time() - start:.0f}s lr {lr:.2e} loss {w[0]:.3f} "
                       f"ce {w[1]:.3f} acc {w[2]:.3f}", flush=True)
         if time.time() - start - last_ckpt >= args.ckpt_minutes * 60:
-            model.eval()
-            q = masked_accuracy(model, quick_windows, baseline_id)
-            model.train()
-            new = not os.path.exists(eval_path)
-            with open(eval_path, "a", newline="") as f:
-                wr = csv.writer(f, lineterminator="\n")
-                if new:
-                    wr.writerow(["step", "seconds", "masked_accuracy", "masked_token_accuracy",
-                                 "masked_nll_nats"])
-                wr.writerow([step, round(time.time() - start, 1), f"{q['masked_accuracy']:.4f}",
-                             f"{q['masked_token_accuracy']:.4f}", f"{q['masked_nll_nats']:.4f}"])
-            print(f"held-out quick eval at step {step}: char acc {q['masked_accuracy']:.3f} "
-                  f"token acc {q['masked_token_accuracy']:.3f}", flush=True)
             elapsed = time.time() - start
             save()
             # The release gate at every checkpoint: the latest one meeting the bar is kept.
             result = gate(model, windows, baseline_id, cfg.context_length)
             record(run_dir, step, elapsed, result)
+            print(f"held-out eval at step {step}: char acc {result['eval']['masked_accuracy']:.3f} "
+                  f"token acc {result['eval']['masked_token_accuracy']:.3f}", flush=True)
             if keep_if_passing(run_dir, model, cfg.to_json(), step, elapsed, result):
                 print(f"step {step} meets the quality bar: kept as ckpt/gate.pt", flush=True)
             last_ckpt = time.time() - start
